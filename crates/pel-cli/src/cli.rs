@@ -1,0 +1,29 @@
+//! Command-line arguments: one clap enum, one module per subcommand.
+
+use crate::cmd;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// pel: a parallel execution layer for the EVM.
+#[derive(Debug, Parser)]
+#[command(name = "pel", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Execute block fixtures and verify them against their headers.
+    Exec(cmd::exec::ExecArgs),
+}
+
+impl Command {
+    /// Runs the subcommand; the exit code says whether everything passed.
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Self::Exec(args) => args.run(),
+        }
+    }
+}

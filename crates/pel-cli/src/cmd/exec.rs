@@ -1,0 +1,231 @@
+//! `pel exec`: execute block fixtures with an engine and verify each against its header.
+
+use crate::output;
+use clap::Args;
+use pel::{Chain, Engine, verify::verify_header};
+use pel_inputs::{find_fixtures, load_fixture};
+use serde::Serialize;
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Instant,
+};
+
+/// Arguments of `pel exec`.
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    /// Engine that executes the blocks.
+    #[arg(long, default_value = "sequential")]
+    engine: Engine,
+    /// Write one JSON object per block instead of a line of text; the summary goes to stderr.
+    #[arg(long)]
+    json: bool,
+    /// Block fixture folders, or folders holding them.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// What happened to one block, as printed.
+#[derive(Debug, Serialize)]
+struct BlockReport {
+    path: PathBuf,
+    block: Option<u64>,
+    fork: Option<String>,
+    txs: usize,
+    gas_used: u64,
+    time_ms: f64,
+    engine: String,
+    passed: bool,
+    mismatches: Vec<MismatchReport>,
+    unchecked: Vec<UncheckedReport>,
+    notes: Vec<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct MismatchReport {
+    field: &'static str,
+    expected: String,
+    actual: String,
+}
+
+#[derive(Debug, Serialize)]
+struct UncheckedReport {
+    field: &'static str,
+    reason: &'static str,
+}
+
+impl ExecArgs {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+        let chain = Chain::mainnet();
+        let (mut passed, mut failed) = (0usize, 0usize);
+        for path in &self.paths {
+            let dirs = match find_fixtures(path) {
+                Ok(dirs) => dirs,
+                Err(err) => {
+                    failed += 1;
+                    self.print(&BlockReport::failed(path, None, err_chain(&err)))?;
+                    continue;
+                }
+            };
+            for dir in dirs {
+                let report = self.exec_one(&chain, &dir);
+                if report.passed {
+                    passed += 1;
+                } else {
+                    failed += 1;
+                }
+                self.print(&report)?;
+            }
+        }
+        let summary = format!("{passed} passed, {failed} failed");
+        if self.json {
+            eprintln!("{summary}");
+        } else {
+            output::line(&summary)?;
+        }
+        Ok(if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+
+    fn exec_one(&self, chain: &Chain, dir: &Path) -> BlockReport {
+        let fixture = match load_fixture(dir) {
+            Ok(fixture) => fixture,
+            Err(err) => return BlockReport::failed(dir, err.block, err_chain(&err)),
+        };
+        let header = &fixture.block.header;
+        let fork = chain.spec_id(header.number, header.timestamp).to_string();
+        let started = Instant::now();
+        let result = self.engine.execute(chain, &fixture.block, &fixture.state);
+        let time_ms = started.elapsed().as_secs_f64() * 1e3;
+        let mut report = BlockReport {
+            path: dir.to_path_buf(),
+            block: Some(header.number),
+            fork: Some(fork),
+            txs: fixture.block.transactions.len(),
+            gas_used: 0,
+            time_ms,
+            engine: self.engine.to_string(),
+            passed: false,
+            mismatches: Vec::new(),
+            unchecked: Vec::new(),
+            notes: Vec::new(),
+            error: None,
+        };
+        if fixture.ommers_without_header > 0 {
+            report.notes.push(format!(
+                "{} ommer header(s) not in the fixture: ommer rewards left out of the post-state",
+                fixture.ommers_without_header
+            ));
+        }
+        match result {
+            Ok(output) => {
+                let verification = verify_header(chain, header, &output);
+                report.gas_used = output.gas_used;
+                report.passed = verification.passed();
+                report.mismatches = verification
+                    .mismatches
+                    .into_iter()
+                    .map(|m| MismatchReport {
+                        field: m.field,
+                        expected: m.expected,
+                        actual: m.actual,
+                    })
+                    .collect();
+                report.unchecked = verification
+                    .unchecked
+                    .into_iter()
+                    .map(|u| UncheckedReport {
+                        field: u.field,
+                        reason: u.reason,
+                    })
+                    .collect();
+            }
+            Err(err) => report.error = Some(err_chain(&err)),
+        }
+        report
+    }
+
+    fn print(&self, report: &BlockReport) -> anyhow::Result<()> {
+        let text = if self.json {
+            serde_json::to_string(report)?
+        } else {
+            report.to_line()
+        };
+        Ok(output::line(&text)?)
+    }
+}
+
+impl BlockReport {
+    fn failed(path: &Path, block: Option<u64>, error: String) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            block,
+            fork: None,
+            txs: 0,
+            gas_used: 0,
+            time_ms: 0.0,
+            engine: String::new(),
+            passed: false,
+            mismatches: Vec::new(),
+            unchecked: Vec::new(),
+            notes: Vec::new(),
+            error: Some(error),
+        }
+    }
+
+    fn to_line(&self) -> String {
+        let block = self
+            .block
+            .map_or_else(|| self.path.display().to_string(), |n| n.to_string());
+        let Some(fork) = &self.fork else {
+            return format!(
+                "block {block}  FAILED  {}",
+                self.error.as_deref().unwrap_or("?")
+            );
+        };
+        let mut line = format!(
+            "block {block:>9}  {fork:<10} {:>5} txs {:>11} gas {:>9.2} ms  ",
+            self.txs, self.gas_used, self.time_ms
+        );
+        if let Some(error) = &self.error {
+            line.push_str("FAILED  ");
+            line.push_str(error);
+        } else if self.passed {
+            line.push_str("ok");
+        } else {
+            line.push_str("FAILED");
+            for m in &self.mismatches {
+                line.push_str(&format!(
+                    "  {}: header {} != executed {}",
+                    m.field, m.expected, m.actual
+                ));
+            }
+        }
+        for u in &self.unchecked {
+            line.push_str(&format!("  ({} unchecked: {})", u.field, u.reason));
+        }
+        for note in &self.notes {
+            line.push_str(&format!("  (note: {note})"));
+        }
+        line
+    }
+}
+
+/// An error with its chain of causes on one line.
+fn err_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,9 @@
+//! Inputs for pel: loaders that turn block fixtures into [`pel::BlockInput`] and
+//! [`pel::InMemoryState`], with errors that name the file, the block and the field at fault.
+
+pub mod error;
+pub mod mainnet;
+pub mod shared;
+
+pub use error::{FixtureError, FixtureErrorKind};
+pub use mainnet::{Fixture, find_fixtures, load_fixture};

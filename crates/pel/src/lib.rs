@@ -1,0 +1,30 @@
+//! pel: a parallel execution layer for the EVM.
+//!
+//! A block goes in as a [`BlockInput`] with a state provider (any revm [`revm::DatabaseRef`]);
+//! an [`Engine`] executes it under a [`Chain`]'s rules and returns a [`BlockOutput`]: receipts,
+//! per-transaction outcomes, gas and the block's state changes. Every engine returns exactly
+//! what the [`sequential`] reference returns; [`verify::verify_header`] checks an output against
+//! the block header.
+//!
+//! - [`chain`]: fork schedule and EVM environment from a header.
+//! - [`sequential`]: the reference executor.
+//! - [`receipts`]: logs bloom and receipts root.
+//! - [`state`]: an in-memory state provider.
+//! - [`verify`]: header verification.
+
+pub mod block;
+pub mod chain;
+pub mod engine;
+pub mod error;
+pub mod output;
+pub mod receipts;
+pub mod sequential;
+pub mod state;
+pub mod verify;
+
+pub use block::BlockInput;
+pub use chain::Chain;
+pub use engine::Engine;
+pub use error::ExecuteError;
+pub use output::{BlockOutput, TxOutcome, TxStatus};
+pub use state::{InMemoryState, PreAccount, StateError};

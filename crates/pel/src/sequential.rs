@@ -1,0 +1,83 @@
+//! The reference executor: one transaction after another, exactly as reth executes a block.
+//!
+//! Built on `alloy-evm`'s Ethereum block executor (system calls, rewards, withdrawals, the DAO
+//! change, receipts) over one revm instance and one [`State`] cache for the whole block, so it
+//! runs at the speed of plain revm. Every other engine is checked against its output.
+
+use crate::{BlockInput, BlockOutput, Chain, ExecuteError, TxOutcome};
+use alloy_evm::{
+    EvmFactory,
+    block::BlockExecutor,
+    eth::{
+        EthBlockExecutionCtx, EthBlockExecutor, EthEvmFactory, receipt_builder::AlloyReceiptBuilder,
+    },
+};
+use revm::{
+    DatabaseRef,
+    database::{State, states::bundle_state::BundleRetention},
+};
+use std::{borrow::Cow, fmt::Debug};
+
+/// Executes `block` on top of the state `db` serves, transaction by transaction.
+pub fn execute<DB>(chain: &Chain, block: &BlockInput, db: DB) -> Result<BlockOutput, ExecuteError>
+where
+    DB: DatabaseRef + Debug,
+    DB::Error: Send + Sync + 'static,
+{
+    let mut state = State::builder()
+        .with_database_ref(db)
+        .with_bundle_update()
+        .build();
+    let (receipts, transactions, gas_used, blob_gas_used) = {
+        let evm = EthEvmFactory::default().create_evm(&mut state, chain.evm_env(&block.header));
+        let mut executor = EthBlockExecutor::new(
+            evm,
+            execution_ctx(block),
+            chain,
+            AlloyReceiptBuilder::default(),
+        );
+        executor
+            .apply_pre_execution_changes()
+            .map_err(ExecuteError::PreExecution)?;
+        let mut outcomes = Vec::with_capacity(block.transactions.len());
+        for (index, tx) in block.transactions.iter().enumerate() {
+            executor
+                .execute_transaction_with_result_closure(tx, |result| {
+                    outcomes.push(TxOutcome::from(&result.result.result));
+                })
+                .map_err(|source| ExecuteError::Transaction {
+                    index,
+                    hash: *tx.tx_hash(),
+                    source,
+                })?;
+        }
+        let (_, result) = executor.finish().map_err(ExecuteError::PostExecution)?;
+        (
+            result.receipts,
+            outcomes,
+            result.gas_used,
+            result.blob_gas_used,
+        )
+    };
+    state.merge_transitions(BundleRetention::PlainState);
+    Ok(BlockOutput {
+        receipts,
+        transactions,
+        gas_used,
+        blob_gas_used,
+        state: state.take_bundle(),
+    })
+}
+
+/// What `alloy-evm`'s executor needs from the block besides the header.
+pub(crate) fn execution_ctx(block: &BlockInput) -> EthBlockExecutionCtx<'_> {
+    EthBlockExecutionCtx {
+        parent_hash: block.header.parent_hash,
+        parent_beacon_block_root: block.header.parent_beacon_block_root,
+        ommers: &block.ommers,
+        withdrawals: block.withdrawals.as_deref().map(Cow::Borrowed),
+        extra_data: block.header.extra_data.clone(),
+        tx_count_hint: Some(block.transactions.len()),
+        slot_number: None,
+    }
+}
