@@ -4,6 +4,11 @@
 pub mod error;
 pub mod mainnet;
 pub mod shared;
+pub mod synthetic;
+pub mod wallet;
+pub mod writer;
 
 pub use error::{FixtureError, FixtureErrorKind};
 pub use mainnet::{Fixture, find_fixtures, load_fixture};
+pub use wallet::Wallet;
+pub use writer::write_fixture;

@@ -65,9 +65,13 @@ pub fn find_fixtures(path: &Path) -> Result<Vec<PathBuf>, FixtureError> {
 pub fn load_fixture(dir: &Path) -> Result<Fixture, FixtureError> {
     let block_path = dir.join("block.json");
     let block_json = read_json(&block_path, None)?;
+    let number_hint = block_json
+        .get("number")
+        .and_then(Value::as_str)
+        .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
     let (block, ommers_without_header) = parse_block(&block_json).map_err(|kind| FixtureError {
         path: block_path.clone(),
-        block: None,
+        block: number_hint,
         kind,
     })?;
     let number = Some(block.header.number);

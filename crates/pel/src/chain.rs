@@ -4,12 +4,14 @@
 //! revm [`SpecId`] governs it, which blob parameters apply, and builds the block and config
 //! environment the way reth does (through `alloy-evm`).
 
-use alloy_consensus::Header;
+use alloy_consensus::{Header, TxEnvelope, transaction::Recovered};
 use alloy_eips::{eip6110::MAINNET_DEPOSIT_CONTRACT_ADDRESS, eip7840::BlobParams};
-use alloy_evm::{EvmEnv, eth::spec::EthExecutorSpec, spec_by_timestamp_and_block_number};
+use alloy_evm::{
+    EvmEnv, FromRecoveredTx, eth::spec::EthExecutorSpec, spec_by_timestamp_and_block_number,
+};
 use alloy_hardforks::{EthereumChainHardforks, EthereumHardfork, EthereumHardforks, ForkCondition};
 use alloy_primitives::Address;
-use revm::primitives::hardfork::SpecId;
+use revm::{context::TxEnv, primitives::hardfork::SpecId};
 
 /// The fork schedule and chain id a block is executed under.
 ///
@@ -90,6 +92,13 @@ impl Chain {
             self.blob_params(header.timestamp),
         )
     }
+}
+
+/// The revm transaction environment for a transaction of any type, as every engine builds it:
+/// for EIP-1559 and later types `gas_price` is the fee cap and `gas_priority_fee` the tip, a
+/// pre-EIP-155 legacy transaction has no chain id, and EIP-7702 authorities are recovered here.
+pub fn tx_env(tx: &Recovered<TxEnvelope>) -> TxEnv {
+    TxEnv::from_recovered_tx(tx.inner(), tx.signer())
 }
 
 /// Every fork that changes execution, in order, with the revm spec it enables.

@@ -81,3 +81,6 @@ pub(crate) fn execution_ctx(block: &BlockInput) -> EthBlockExecutionCtx<'_> {
         slot_number: None,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -52,10 +52,10 @@ impl InMemoryState {
     /// code hash is set but whose code is `None` refers to code that must come from
     /// [`InMemoryState::insert_code`], or reading it fails with [`StateError::MissingCode`].
     pub fn insert_account(&mut self, address: Address, mut account: PreAccount) {
-        if let Some(code) = account.info.code.take() {
-            if account.info.code_hash != KECCAK_EMPTY {
-                self.code.insert(account.info.code_hash, code);
-            }
+        if let Some(code) = account.info.code.take()
+            && account.info.code_hash != KECCAK_EMPTY
+        {
+            self.code.insert(account.info.code_hash, code);
         }
         self.accounts.insert(address, account);
     }
@@ -70,9 +70,14 @@ impl InMemoryState {
         self.block_hashes.insert(number, hash);
     }
 
-    /// The accounts held, for inspection and for building other state representations.
+    /// The accounts held, for inspection and for writing the state out.
     pub fn accounts(&self) -> &AddressMap<PreAccount> {
         &self.accounts
+    }
+
+    /// The ancestor block hashes held, by block number.
+    pub fn block_hashes(&self) -> &BTreeMap<u64, B256> {
+        &self.block_hashes
     }
 }
 
