@@ -11,6 +11,8 @@
 //! - [`receipts`]: logs bloom and receipts root.
 //! - [`state`]: an in-memory state provider.
 //! - [`verify`]: header verification.
+//!
+//! Call [`warm_up`] once before timing anything.
 
 pub mod block;
 pub mod chain;
@@ -21,6 +23,7 @@ pub mod receipts;
 pub mod sequential;
 pub mod state;
 pub mod verify;
+mod warm_up;
 
 pub use block::BlockInput;
 pub use chain::Chain;
@@ -28,3 +31,4 @@ pub use engine::Engine;
 pub use error::ExecuteError;
 pub use output::{BlockOutput, TxOutcome, TxStatus};
 pub use state::{InMemoryState, PreAccount, StateError};
+pub use warm_up::warm_up;

@@ -20,8 +20,8 @@ pub(crate) struct ExecArgs {
     /// Write one JSON object per block instead of a line of text; the summary goes to stderr.
     #[arg(long)]
     json: bool,
-    /// Block fixture folders, or folders holding them.
-    #[arg(required = true)]
+    /// Block fixture folders, or folders holding them [default: the shared mainnet fixtures,
+    /// `$PEL_SHARED/fixtures/mainnet`].
     paths: Vec<PathBuf>,
 }
 
@@ -58,8 +58,14 @@ struct UncheckedReport {
 impl ExecArgs {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         let chain = Chain::mainnet();
+        pel::warm_up();
         let (mut passed, mut failed) = (0usize, 0usize);
-        for path in &self.paths {
+        let paths = if self.paths.is_empty() {
+            vec![pel_inputs::shared::shared_dir().join("fixtures/mainnet")]
+        } else {
+            self.paths.clone()
+        };
+        for path in &paths {
             let dirs = match find_fixtures(path) {
                 Ok(dirs) => dirs,
                 Err(err) => {
