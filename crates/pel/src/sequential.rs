@@ -1,8 +1,9 @@
 //! The reference executor: one transaction after another, exactly as reth executes a block.
 //!
 //! Built on `alloy-evm`'s Ethereum block executor (system calls, rewards, withdrawals, the DAO
-//! change, receipts) over one revm instance and one [`State`] cache for the whole block, so it
-//! runs at the speed of plain revm. Every other engine is checked against its output.
+//! change, receipts) over one revm instance and one [`State`] cache for the whole block, with
+//! no per-transaction copy of state. Every other engine is checked against its output; its cost
+//! over a bare revm loop (receipts, blooms, bundle state) is measured in BENCHMARKS.md.
 
 use crate::{BlockInput, BlockOutput, Chain, ExecuteError, TxOutcome};
 use alloy_evm::{
