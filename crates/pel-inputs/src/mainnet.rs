@@ -87,7 +87,7 @@ pub fn load_fixture(dir: &Path) -> Result<Fixture, FixtureError> {
 
     let state_path = dir.join("pre_state.json");
     let mut state =
-        parse_pre_state(&read_json(&state_path, number)?).map_err(with_block(&state_path))?;
+        parse_pre_state(read_json(&state_path, number)?).map_err(with_block(&state_path))?;
 
     let hashes_path = dir.join("block_hashes.json");
     if hashes_path.is_file() {
@@ -264,18 +264,20 @@ impl Quantity {
     }
 }
 
-fn parse_pre_state(json: &Value) -> Result<InMemoryState, FixtureErrorKind> {
-    let accounts = json.as_object().ok_or_else(|| FixtureErrorKind::Field {
-        field: "pre-state".to_owned(),
-        source: serde::de::Error::custom("expected an object keyed by address"),
-    })?;
+fn parse_pre_state(json: Value) -> Result<InMemoryState, FixtureErrorKind> {
+    let Value::Object(accounts) = json else {
+        return Err(FixtureErrorKind::Field {
+            field: "pre-state".to_owned(),
+            source: serde::de::Error::custom("expected an object keyed by address"),
+        });
+    };
     let mut state = InMemoryState::default();
     for (key, value) in accounts {
         let address: Address = key.parse().map_err(|e| FixtureErrorKind::Field {
             field: format!("address `{key}`"),
             source: serde::de::Error::custom(e),
         })?;
-        let account: AccountJson = from_value(value.clone(), &format!("account {key}"))?;
+        let account: AccountJson = from_value(value, &format!("account {key}"))?;
         let info = match (account.code, account.code_hash) {
             (Some(code), declared) if !code.is_empty() => {
                 let hash = keccak256(&code);

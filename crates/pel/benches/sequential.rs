@@ -13,18 +13,23 @@ use pel_inputs::{find_fixtures, load_fixture, shared, synthetic};
 use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext, database::CacheDB};
 use std::{hint::black_box, time::Duration};
 
-/// The blocks to measure: a generated one, then every shared mainnet fixture that uses gas.
-fn blocks() -> Vec<(String, BlockInput, InMemoryState)> {
+/// The blocks to measure with the gas each uses: a generated one, then every shared mainnet
+/// fixture that uses gas.
+fn blocks(chain: &Chain) -> Vec<(String, BlockInput, InMemoryState, u64)> {
     let (block, state) = synthetic::transfers(1_000, 1);
-    let mut blocks = vec![("transfers-1000".to_owned(), block, state)];
+    let gas = pel::sequential::execute(chain, &block, &state)
+        .expect("block executes")
+        .gas_used;
+    let mut blocks = vec![("transfers-1000".to_owned(), block, state, gas)];
     let dirs = shared::fixtures_or_skip("fixtures/mainnet")
         .map(|dir| find_fixtures(&dir).expect("the shared mainnet fixtures are listed"))
         .unwrap_or_default();
     for dir in dirs {
         let fixture = load_fixture(&dir).unwrap_or_else(|e| panic!("{e}"));
-        if fixture.block.header.gas_used > 0 {
+        let gas = fixture.block.header.gas_used;
+        if gas > 0 {
             let name = fixture.block.header.number.to_string();
-            blocks.push((name, fixture.block, fixture.state));
+            blocks.push((name, fixture.block, fixture.state, gas));
         }
     }
     blocks
@@ -40,15 +45,12 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 fn sequential(c: &mut Criterion) {
     pel::warm_up();
     let chain = Chain::mainnet();
-    let blocks = blocks();
+    let blocks = blocks(&chain);
 
     let mut group = c.benchmark_group("sequential");
     configure(&mut group);
-    for (name, block, state) in &blocks {
-        let gas = pel::sequential::execute(&chain, block, state)
-            .expect("block executes")
-            .gas_used;
-        group.throughput(Throughput::Elements(gas));
+    for (name, block, state, gas) in &blocks {
+        group.throughput(Throughput::Elements(*gas));
         group.bench_function(name, |b| {
             b.iter(|| black_box(Engine::Sequential.execute(&chain, block, state)))
         });
@@ -57,12 +59,9 @@ fn sequential(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("revm");
     configure(&mut group);
-    for (name, block, state) in &blocks {
+    for (name, block, state, gas) in &blocks {
         let env = chain.evm_env(&block.header);
-        let gas = pel::sequential::execute(&chain, block, state)
-            .expect("block executes")
-            .gas_used;
-        group.throughput(Throughput::Elements(gas));
+        group.throughput(Throughput::Elements(*gas));
         group.bench_function(name, |b| {
             b.iter(|| {
                 let mut evm = Context::mainnet()
