@@ -17,6 +17,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Execute block fixtures and verify them against their headers.
     Exec(cmd::exec::ExecArgs),
+    /// Run ethereum/tests GeneralStateTests: post-state root and logs of every fork and variant.
+    Statetest(cmd::statetest::StateTestArgs),
 }
 
 impl Command {
@@ -24,6 +26,7 @@ impl Command {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             Self::Exec(args) => args.run(),
+            Self::Statetest(args) => args.run(),
         }
     }
 }

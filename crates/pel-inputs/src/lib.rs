@@ -2,6 +2,8 @@
 //! [`pel::InMemoryState`], with errors that name the file, the block and the field at fault.
 
 pub mod error;
+pub mod ethtests;
+mod json;
 pub mod mainnet;
 pub mod shared;
 pub mod synthetic;

@@ -29,6 +29,23 @@ impl Engine {
             Self::Sequential => sequential::execute(chain, block, db),
         }
     }
+
+    /// Executes only `block`'s transactions, in its header's environment, without the
+    /// block-level changes (system calls, rewards, withdrawals): the unit a state test checks.
+    pub fn execute_transactions<DB>(
+        &self,
+        chain: &Chain,
+        block: &BlockInput,
+        db: DB,
+    ) -> Result<BlockOutput, ExecuteError>
+    where
+        DB: DatabaseRef + Debug + Sync,
+        DB::Error: Send + Sync + 'static,
+    {
+        match self {
+            Self::Sequential => sequential::execute_transactions(chain, block, db),
+        }
+    }
 }
 
 impl fmt::Display for Engine {

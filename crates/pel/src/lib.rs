@@ -10,6 +10,7 @@
 //! - [`sequential`]: the reference executor.
 //! - [`receipts`]: logs bloom and receipts root.
 //! - [`state`]: an in-memory state provider.
+//! - [`state_root`]: Merkle-Patricia state and storage roots.
 //! - [`verify`]: header verification.
 //!
 //! Call [`warm_up`] once before timing anything.
@@ -22,6 +23,7 @@ pub mod output;
 pub mod receipts;
 pub mod sequential;
 pub mod state;
+pub mod state_root;
 pub mod verify;
 mod warm_up;
 

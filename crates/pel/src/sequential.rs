@@ -25,6 +25,42 @@ where
     DB: DatabaseRef + Debug,
     DB::Error: Send + Sync + 'static,
 {
+    run(chain, block, db, Scope::Block)
+}
+
+/// Executes only `block`'s transactions in its header's environment: no system calls before
+/// them, no rewards or withdrawals after. This is what a state test (`pel statetest`) checks.
+pub fn execute_transactions<DB>(
+    chain: &Chain,
+    block: &BlockInput,
+    db: DB,
+) -> Result<BlockOutput, ExecuteError>
+where
+    DB: DatabaseRef + Debug,
+    DB::Error: Send + Sync + 'static,
+{
+    run(chain, block, db, Scope::Transactions)
+}
+
+/// How much of a block an execution covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// System calls, transactions, rewards and withdrawals: what a node does.
+    Block,
+    /// The transactions alone.
+    Transactions,
+}
+
+fn run<DB>(
+    chain: &Chain,
+    block: &BlockInput,
+    db: DB,
+    scope: Scope,
+) -> Result<BlockOutput, ExecuteError>
+where
+    DB: DatabaseRef + Debug,
+    DB::Error: Send + Sync + 'static,
+{
     let mut state = State::builder()
         .with_database_ref(db)
         .with_bundle_update()
@@ -37,9 +73,11 @@ where
             chain,
             AlloyReceiptBuilder::default(),
         );
-        executor
-            .apply_pre_execution_changes()
-            .map_err(ExecuteError::PreExecution)?;
+        if scope == Scope::Block {
+            executor
+                .apply_pre_execution_changes()
+                .map_err(ExecuteError::PreExecution)?;
+        }
         let mut outcomes = Vec::with_capacity(block.transactions.len());
         for (index, tx) in block.transactions.iter().enumerate() {
             executor
@@ -52,13 +90,23 @@ where
                     source,
                 })?;
         }
-        let (_, result) = executor.finish().map_err(ExecuteError::PostExecution)?;
-        (
-            result.receipts,
-            outcomes,
-            result.gas_used,
-            result.blob_gas_used,
-        )
+        match scope {
+            Scope::Block => {
+                let (_, result) = executor.finish().map_err(ExecuteError::PostExecution)?;
+                (
+                    result.receipts,
+                    outcomes,
+                    result.gas_used,
+                    result.blob_gas_used,
+                )
+            }
+            Scope::Transactions => (
+                executor.receipts,
+                outcomes,
+                executor.cumulative_tx_gas_used,
+                executor.blob_gas_used,
+            ),
+        }
     };
     state.merge_transitions(BundleRetention::PlainState);
     Ok(BlockOutput {

@@ -11,6 +11,7 @@ use alloy_primitives::{
 use revm::{
     DatabaseRef,
     bytecode::Bytecode,
+    database::BundleState,
     database_interface::DBErrorMarker,
     primitives::{KECCAK_EMPTY, StorageKey, StorageValue},
     state::AccountInfo,
@@ -68,6 +69,45 @@ impl InMemoryState {
     /// Records the hash of an ancestor block for `BLOCKHASH`.
     pub fn insert_block_hash(&mut self, number: u64, hash: B256) {
         self.block_hashes.insert(number, hash);
+    }
+
+    /// Commits a block's state changes, so the state becomes the next block's pre-state.
+    ///
+    /// An account the bundle deletes is removed with its storage; one it destroyed and
+    /// recreated loses its old storage before the new slots apply; a slot set to zero is
+    /// removed. New code is registered by hash.
+    pub fn apply(&mut self, bundle: &BundleState) {
+        for (address, change) in &bundle.state {
+            let Some(info) = &change.info else {
+                self.accounts.remove(address);
+                continue;
+            };
+            let account = self.accounts.entry(*address).or_default();
+            if change.was_destroyed() {
+                account.storage.clear();
+            }
+            if let Some(code) = &info.code
+                && info.code_hash != KECCAK_EMPTY
+            {
+                self.code.insert(info.code_hash, code.clone());
+            }
+            account.info = info.clone().without_code();
+            for (slot, value) in &change.storage {
+                if value.present_value.is_zero() {
+                    account.storage.remove(slot);
+                } else {
+                    account.storage.insert(*slot, value.present_value);
+                }
+            }
+        }
+        for (hash, code) in &bundle.contracts {
+            self.code.insert(*hash, code.clone());
+        }
+    }
+
+    /// The code held under `hash`, if any.
+    pub fn code(&self, hash: &B256) -> Option<&Bytecode> {
+        self.code.get(hash)
     }
 
     /// The accounts held, for inspection and for writing the state out.
