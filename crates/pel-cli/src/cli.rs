@@ -19,6 +19,8 @@ pub(crate) enum Command {
     Exec(cmd::exec::ExecArgs),
     /// Run ethereum/tests GeneralStateTests: post-state root and logs of every fork and variant.
     Statetest(cmd::statetest::StateTestArgs),
+    /// Run ethereum/tests BlockchainTests: import each chain, reject the invalid blocks.
+    Blocktest(cmd::blocktest::BlockTestArgs),
 }
 
 impl Command {
@@ -27,6 +29,7 @@ impl Command {
         match self {
             Self::Exec(args) => args.run(),
             Self::Statetest(args) => args.run(),
+            Self::Blocktest(args) => args.run(),
         }
     }
 }

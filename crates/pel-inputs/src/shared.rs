@@ -6,7 +6,10 @@ use std::path::PathBuf;
 pub fn shared_dir() -> PathBuf {
     match std::env::var_os("PEL_SHARED") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+        None => {
+            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+            dir.canonicalize().unwrap_or(dir)
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`state`]: an in-memory state provider.
 //! - [`state_root`]: Merkle-Patricia state and storage roots.
 //! - [`verify`]: header verification.
+//! - [`validation`]: block validity before and after execution, as a node checks it.
 //!
 //! Call [`warm_up`] once before timing anything.
 
@@ -24,6 +25,7 @@ pub mod receipts;
 pub mod sequential;
 pub mod state;
 pub mod state_root;
+pub mod validation;
 pub mod verify;
 mod warm_up;
 

@@ -40,7 +40,7 @@ impl StateTestArgs {
         } else {
             self.paths.clone()
         };
-        conformance::run(&paths, |file| {
+        conformance::run(&paths, false, |file| {
             state_test::run_file(self.engine, file, self.fork.as_deref())
         })
     }

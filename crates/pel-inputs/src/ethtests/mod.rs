@@ -6,10 +6,12 @@
 //! and the test; a file that is not JSON at all is a [`TestFileError`]; either way the run goes
 //! on with the next test.
 
+pub mod blockchain_test;
 pub mod fork;
 pub mod state_test;
 
 use crate::{FixtureError, FixtureErrorKind};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::{
     fmt,
@@ -39,6 +41,9 @@ pub struct CaseResult {
     pub case: String,
     /// What happened.
     pub verdict: Verdict,
+    /// What is worth showing besides the verdict: for a blockchain test, why each block the
+    /// test expects to be invalid was rejected, next to the test's expected exception.
+    pub notes: Vec<String>,
 }
 
 impl fmt::Display for CaseResult {
@@ -108,6 +113,38 @@ fn read_tests(path: &Path) -> Result<Map<String, Value>, TestFileError> {
     }
 }
 
+/// A test's JSON object, for decoding field by field so an error names the field.
+fn test_object(json: Value) -> Result<Map<String, Value>, FixtureErrorKind> {
+    match json {
+        Value::Object(fields) => Ok(fields),
+        _ => Err(FixtureErrorKind::Field {
+            field: "test".to_owned(),
+            source: serde::de::Error::custom("expected an object"),
+        }),
+    }
+}
+
+/// Decodes the required field `name` of a test.
+fn field<T: DeserializeOwned>(
+    test: &mut Map<String, Value>,
+    name: &'static str,
+) -> Result<T, FixtureErrorKind> {
+    let value = test
+        .remove(name)
+        .ok_or(FixtureErrorKind::MissingField(name))?;
+    crate::json::from_value(value, name)
+}
+
+/// Decodes the optional field `name` of a test.
+fn optional_field<T: DeserializeOwned>(
+    test: &mut Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<T>, FixtureErrorKind> {
+    test.remove(name)
+        .map(|value| crate::json::from_value(value, name))
+        .transpose()
+}
+
 /// A case result for a test that could not be decoded.
 fn malformed(test: &str, error: impl fmt::Display) -> CaseResult {
     CaseResult {
@@ -115,5 +152,6 @@ fn malformed(test: &str, error: impl fmt::Display) -> CaseResult {
         fork: "-".to_owned(),
         case: String::new(),
         verdict: Verdict::Failed(format!("malformed test: {error}")),
+        notes: Vec::new(),
     }
 }
