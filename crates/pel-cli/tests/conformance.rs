@@ -91,6 +91,29 @@ fn every_blockchain_test_passes_and_invalid_blocks_are_rejected() {
     assert_eq!(run.code, 0);
 }
 
+/// The parallel engine, forced to run Block-STM even on one-transaction blocks, passes the
+/// same cases as the sequential engine at every thread count.
+#[test]
+fn the_parallel_engine_passes_both_suites_at_1_2_4_and_8_threads() {
+    let (Some(states), Some(blocks)) = (
+        shared::fixtures_or_skip("fixtures/ethereum-tests/GeneralStateTests"),
+        shared::fixtures_or_skip("fixtures/ethereum-tests/BlockchainTests"),
+    ) else {
+        return;
+    };
+    for threads in ["1", "2", "4", "8"] {
+        let engine = ["--engine", "parallel", "--fallback", "never", "--threads", threads];
+        let run = pel(&[&["statetest"][..], &engine, &[states.to_str().unwrap()]].concat());
+        let (passed, failed, skipped) = summary(&run.stdout);
+        assert_eq!((failed, skipped), (0, 10), "{threads} threads: {}", run.stdout);
+        assert!(passed > 21_000);
+        let run = pel(&[&["blocktest"][..], &engine, &[blocks.to_str().unwrap()]].concat());
+        let (passed, failed, skipped) = summary(&run.stdout);
+        assert_eq!((failed, skipped), (0, 0), "{threads} threads: {}", run.stdout);
+        assert!(passed >= 573);
+    }
+}
+
 #[test]
 fn a_wrong_state_root_or_logs_hash_fails_the_case() {
     let Some(dir) = shared::fixtures_or_skip("fixtures/ethereum-tests/GeneralStateTests") else {

@@ -1,6 +1,10 @@
 //! The one entry point through which the CLI, tests and benchmarks execute blocks.
 
-use crate::{BlockInput, BlockOutput, Chain, ExecuteError, sequential};
+use crate::{
+    BlockInput, BlockOutput, Chain, ExecuteError,
+    parallel::{self, ParallelConfig, ParallelStats},
+    sequential,
+};
 use revm::DatabaseRef;
 use std::{fmt, fmt::Debug, str::FromStr};
 
@@ -11,7 +15,13 @@ pub enum Engine {
     /// Transactions one after another on the calling thread: the reference.
     #[default]
     Sequential,
+    /// Block-STM on worker threads.
+    Parallel(ParallelConfig),
 }
+
+/// What an engine did besides producing the output: the parallel engine's statistics, or
+/// `None` for the sequential engine.
+pub type EngineStats = Option<ParallelStats>;
 
 impl Engine {
     /// Executes `block` on the state `db` serves.
@@ -25,8 +35,25 @@ impl Engine {
         DB: DatabaseRef + Debug + Sync,
         DB::Error: Send + Sync + 'static,
     {
+        self.execute_with_stats(chain, block, db)
+            .map(|(output, _)| output)
+    }
+
+    /// Executes `block` and says how: executions, aborts, suspensions and time spent.
+    pub fn execute_with_stats<DB>(
+        &self,
+        chain: &Chain,
+        block: &BlockInput,
+        db: DB,
+    ) -> Result<(BlockOutput, EngineStats), ExecuteError>
+    where
+        DB: DatabaseRef + Debug + Sync,
+        DB::Error: Send + Sync + 'static,
+    {
         match self {
-            Self::Sequential => sequential::execute(chain, block, db),
+            Self::Sequential => sequential::execute(chain, block, db).map(|output| (output, None)),
+            Self::Parallel(config) => parallel::execute(chain, block, db, *config)
+                .map(|(output, stats)| (output, Some(stats))),
         }
     }
 
@@ -44,29 +71,43 @@ impl Engine {
     {
         match self {
             Self::Sequential => sequential::execute_transactions(chain, block, db),
+            Self::Parallel(config) => {
+                parallel::execute_transactions(chain, block, db, *config).map(|(output, _)| output)
+            }
+        }
+    }
+
+    /// The same engine with `threads` worker threads (no effect on the sequential engine).
+    pub fn with_threads(self, threads: usize) -> Self {
+        match self {
+            Self::Sequential => Self::Sequential,
+            Self::Parallel(config) => Self::Parallel(ParallelConfig { threads, ..config }),
         }
     }
 }
 
 impl fmt::Display for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Sequential => "sequential",
-        })
+        match self {
+            Self::Sequential => f.write_str("sequential"),
+            Self::Parallel(config) => write!(f, "parallel({} threads)", config.threads),
+        }
     }
 }
 
 /// An engine name that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown engine `{0}` (known: sequential)")]
+#[error("unknown engine `{0}` (known: sequential, parallel)")]
 pub struct UnknownEngine(String);
 
 impl FromStr for Engine {
     type Err = UnknownEngine;
 
+    /// `sequential`, or `parallel` with one thread per core.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "sequential" => Ok(Self::Sequential),
+            "parallel" => Ok(Self::Parallel(ParallelConfig::default())),
             other => Err(UnknownEngine(other.to_owned())),
         }
     }

@@ -8,6 +8,7 @@
 //!
 //! - [`chain`]: fork schedule and EVM environment from a header.
 //! - [`sequential`]: the reference executor.
+//! - [`parallel`]: the Block-STM engine.
 //! - [`receipts`]: logs bloom and receipts root.
 //! - [`state`]: an in-memory state provider.
 //! - [`state_root`]: Merkle-Patricia state and storage roots.
@@ -21,6 +22,7 @@ pub mod chain;
 pub mod engine;
 pub mod error;
 pub mod output;
+pub mod parallel;
 pub mod receipts;
 pub mod sequential;
 pub mod state;

@@ -44,14 +44,15 @@ where
 
 /// How much of a block an execution covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
+pub(crate) enum Scope {
     /// System calls, transactions, rewards and withdrawals: what a node does.
     Block,
     /// The transactions alone.
     Transactions,
 }
 
-fn run<DB>(
+/// Executes `block` to the extent `scope` says.
+pub(crate) fn run<DB>(
     chain: &Chain,
     block: &BlockInput,
     db: DB,

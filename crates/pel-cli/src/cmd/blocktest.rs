@@ -1,17 +1,16 @@
 //! `pel blocktest`: run ethereum/tests BlockchainTests through an engine.
 
 use super::conformance;
+use super::engine_args::EngineArgs;
 use clap::Args;
-use pel::Engine;
 use pel_inputs::ethtests::blockchain_test;
 use std::{path::PathBuf, process::ExitCode};
 
 /// Arguments of `pel blocktest`.
 #[derive(Debug, Args)]
 pub(crate) struct BlockTestArgs {
-    /// Engine that executes the blocks.
-    #[arg(long, default_value = "sequential")]
-    engine: Engine,
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Also print, for every block a test expects to be invalid, why pel rejected it next to
     /// the exception the test expects.
     #[arg(long, short)]
@@ -30,7 +29,7 @@ impl BlockTestArgs {
             self.paths.clone()
         };
         conformance::run(&paths, self.verbose, |file| {
-            blockchain_test::run_file(self.engine, file)
+            blockchain_test::run_file(self.engine.engine(), file)
         })
     }
 }

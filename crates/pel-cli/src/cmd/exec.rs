@@ -1,8 +1,9 @@
 //! `pel exec`: execute block fixtures with an engine and verify each against its header.
 
+use super::engine_args::EngineArgs;
 use crate::output;
 use clap::Args;
-use pel::{Chain, Engine, verify::verify_header};
+use pel::{Chain, parallel::ParallelStats, verify::verify_header};
 use pel_inputs::{find_fixtures, load_fixture};
 use serde::Serialize;
 use std::{
@@ -14,9 +15,8 @@ use std::{
 /// Arguments of `pel exec`.
 #[derive(Debug, Args)]
 pub(crate) struct ExecArgs {
-    /// Engine that executes the blocks.
-    #[arg(long, default_value = "sequential")]
-    engine: Engine,
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Write one JSON object per block instead of a line of text; the summary goes to stderr.
     #[arg(long)]
     json: bool,
@@ -40,6 +40,38 @@ struct BlockReport {
     unchecked: Vec<UncheckedReport>,
     notes: Vec<String>,
     error: Option<String>,
+    /// The parallel engine's statistics; absent for the sequential engine.
+    stats: Option<StatsReport>,
+}
+
+/// What the parallel engine did on a block.
+#[derive(Debug, Serialize)]
+struct StatsReport {
+    mode: String,
+    threads: usize,
+    executions: usize,
+    re_executions: usize,
+    validations: usize,
+    validation_aborts: usize,
+    suspensions: usize,
+    parallel_ms: f64,
+    commit_ms: f64,
+}
+
+impl From<ParallelStats> for StatsReport {
+    fn from(stats: ParallelStats) -> Self {
+        Self {
+            mode: format!("{:?}", stats.mode),
+            threads: stats.threads,
+            executions: stats.executions,
+            re_executions: stats.re_executions,
+            validations: stats.validations,
+            validation_aborts: stats.validation_aborts,
+            suspensions: stats.suspensions,
+            parallel_ms: stats.parallel_time.as_secs_f64() * 1e3,
+            commit_ms: stats.commit_time.as_secs_f64() * 1e3,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -105,7 +137,8 @@ impl ExecArgs {
         let header = &fixture.block.header;
         let fork = chain.spec_id(header.number, header.timestamp).to_string();
         let started = Instant::now();
-        let result = self.engine.execute(chain, &fixture.block, &fixture.state);
+        let engine = self.engine.engine();
+        let result = engine.execute_with_stats(chain, &fixture.block, &fixture.state);
         let time_ms = started.elapsed().as_secs_f64() * 1e3;
         let mut report = BlockReport {
             path: dir.to_path_buf(),
@@ -114,12 +147,13 @@ impl ExecArgs {
             txs: fixture.block.transactions.len(),
             gas_used: 0,
             time_ms,
-            engine: self.engine.to_string(),
+            engine: engine.to_string(),
             passed: false,
             mismatches: Vec::new(),
             unchecked: Vec::new(),
             notes: Vec::new(),
             error: None,
+            stats: None,
         };
         if fixture.ommers_without_header > 0 {
             report.notes.push(format!(
@@ -128,7 +162,8 @@ impl ExecArgs {
             ));
         }
         match result {
-            Ok(output) => {
+            Ok((output, stats)) => {
+                report.stats = stats.map(StatsReport::from);
                 let verification = verify_header(chain, header, &output);
                 report.gas_used = output.gas_used;
                 report.passed = verification.passed();
@@ -180,6 +215,7 @@ impl BlockReport {
             unchecked: Vec::new(),
             notes: Vec::new(),
             error: Some(error),
+            stats: None,
         }
     }
 
@@ -213,6 +249,16 @@ impl BlockReport {
         }
         for u in &self.unchecked {
             line.push_str(&format!("  ({} unchecked: {})", u.field, u.reason));
+        }
+        if let Some(stats) = &self.stats {
+            line.push_str(&format!(
+                "  [{} on {} threads: {} executions, {} aborts, {} suspensions]",
+                stats.mode,
+                stats.threads,
+                stats.executions,
+                stats.validation_aborts,
+                stats.suspensions
+            ));
         }
         for note in &self.notes {
             line.push_str(&format!("  (note: {note})"));

@@ -2,5 +2,6 @@
 
 pub(crate) mod blocktest;
 mod conformance;
+mod engine_args;
 pub(crate) mod exec;
 pub(crate) mod statetest;

@@ -1,17 +1,16 @@
 //! `pel statetest`: run ethereum/tests GeneralStateTests through an engine.
 
 use super::conformance;
+use super::engine_args::EngineArgs;
 use clap::Args;
-use pel::Engine;
 use pel_inputs::ethtests::state_test;
 use std::{path::PathBuf, process::ExitCode};
 
 /// Arguments of `pel statetest`.
 #[derive(Debug, Args)]
 pub(crate) struct StateTestArgs {
-    /// Engine that executes the transactions.
-    #[arg(long, default_value = "sequential")]
-    engine: Engine,
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Run only this fork's cases (a name as the tests write it: Frontier, EIP150, Cancun...).
     #[arg(long)]
     fork: Option<String>,
@@ -41,7 +40,7 @@ impl StateTestArgs {
             self.paths.clone()
         };
         conformance::run(&paths, false, |file| {
-            state_test::run_file(self.engine, file, self.fork.as_deref())
+            state_test::run_file(self.engine.engine(), file, self.fork.as_deref())
         })
     }
 }

@@ -1,0 +1,168 @@
+//! The workers: each takes tasks from the scheduler until the block is done, executing
+//! incarnations and validating read sets against the multi-version memory.
+
+use super::{
+    mv_memory::{Blocked, MvMemory, TxIdx, Version},
+    scheduler::{Scheduler, Task},
+    vm::{self, BaseState, Execution, VmDb},
+};
+use alloy_primitives::Address;
+use revm::{
+    DatabaseRef,
+    context::{BlockEnv, CfgEnv, TxEnv},
+};
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+/// What the last incarnation of a transaction left: its output for the commit, with the
+/// locations it read (for validation) and wrote (for the next incarnation).
+pub(crate) type TxSlot = Option<Execution>;
+
+/// Why the workers stopped before finishing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// A worker panicked on this transaction.
+    Panic { tx: TxIdx, message: String },
+    /// Executions passed the bound: the block is too contended.
+    TooManyExecutions,
+}
+
+/// Everything the workers of one block share.
+#[derive(Debug)]
+pub(crate) struct Shared<'a, DB> {
+    pub(crate) scheduler: &'a Scheduler,
+    pub(crate) mv: &'a MvMemory,
+    pub(crate) base: &'a BaseState<'a, DB>,
+    pub(crate) tx_envs: &'a [TxEnv],
+    pub(crate) slots: &'a [Mutex<TxSlot>],
+    pub(crate) block_env: &'a BlockEnv,
+    pub(crate) cfg_env: &'a CfgEnv,
+    pub(crate) beneficiary: Address,
+    pub(crate) max_executions: usize,
+    pub(crate) stop: &'a Mutex<Option<Stop>>,
+    pub(crate) executions: &'a AtomicUsize,
+}
+
+impl<DB: DatabaseRef + Sync> Shared<'_, DB> {
+    fn slot(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxSlot>> {
+        self.slots
+            .get(tx)
+            .map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn stop_with(&self, stop: Stop) {
+        let mut current = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        current.get_or_insert(stop);
+        self.scheduler.halt();
+    }
+
+    /// One worker, whose panic outside a transaction stops the block instead of the process.
+    pub(crate) fn work_guarded(&self) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.work())) {
+            self.stop_with(Stop::Panic {
+                tx: 0,
+                message: panic_message(&panic),
+            });
+        }
+    }
+
+    /// One worker: runs tasks until the block is done or stopped.
+    fn work(&self) {
+        let spec = self.cfg_env.spec;
+        let db = VmDb::new(self.mv, self.base, spec);
+        let mut evm = vm::worker_evm(db, self.block_env, self.cfg_env);
+        let mut task = None;
+        while !self.scheduler.done() {
+            task = match task {
+                Some(Task::Execute(version)) => {
+                    let tx = version.tx;
+                    match catch_unwind(AssertUnwindSafe(|| self.try_execute(&mut evm, version))) {
+                        Ok(next) => next,
+                        Err(panic) => {
+                            self.stop_with(Stop::Panic {
+                                tx,
+                                message: panic_message(&panic),
+                            });
+                            return;
+                        }
+                    }
+                }
+                Some(Task::Validate(version)) => self.validate(version),
+                None => {
+                    let next = self.scheduler.next_task();
+                    if next.is_none() {
+                        std::hint::spin_loop();
+                    }
+                    next
+                }
+            };
+        }
+    }
+
+    fn try_execute(&self, evm: &mut vm::WorkerEvm<'_, DB>, version: Version) -> Option<Task> {
+        loop {
+            if self.executions.fetch_add(1, Ordering::Relaxed) >= self.max_executions {
+                self.stop_with(Stop::TooManyExecutions);
+                return None;
+            }
+            let tx_env = self.tx_envs.get(version.tx)?.clone();
+            match vm::execute(evm, version.tx, tx_env, self.beneficiary) {
+                Err(Blocked(blocking)) => {
+                    if self.scheduler.add_dependency(version.tx, blocking) {
+                        return None;
+                    }
+                    // The blocking transaction finished meanwhile: run again at once.
+                }
+                Ok(execution) => {
+                    let mut slot = self.slot(version.tx)?;
+                    let previous = slot.as_ref().map_or(&[][..], |e| &e.writes[..]);
+                    let wrote_new = self.mv.record(version, previous, &execution.writes);
+                    *slot = Some(execution);
+                    drop(slot);
+                    return self.scheduler.finish_execution(version, wrote_new);
+                }
+            }
+        }
+    }
+
+    fn validate(&self, version: Version) -> Option<Task> {
+        let valid = match self.slot(version.tx).as_deref() {
+            Some(Some(execution)) => execution
+                .reads
+                .iter()
+                .all(|(location, origin)| self.mv.still_reads(location, version.tx, origin)),
+            _ => false,
+        };
+        let aborted = !valid && self.scheduler.try_validation_abort(version);
+        if aborted {
+            self.scheduler
+                .counters
+                .aborts
+                .fetch_add(1, Ordering::Relaxed);
+            if let Some(Some(execution)) = self.slot(version.tx).as_deref() {
+                self.mv
+                    .convert_writes_to_estimates(version.tx, &execution.writes);
+            }
+        }
+        self.scheduler
+            .counters
+            .validations
+            .fetch_add(1, Ordering::Relaxed);
+        self.scheduler.finish_validation(version.tx, aborted)
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}

@@ -1,0 +1,364 @@
+//! The parallel engine: Block-STM over revm, returning exactly what [`crate::sequential`]
+//! returns.
+//!
+//! A block runs in three phases. The system calls before the transactions run first, on the
+//! calling thread, through `alloy-evm`'s block executor. Then worker threads execute the
+//! transactions optimistically against a multi-version memory ([`mv_memory`]), scheduled by
+//! Block-STM's collaborative scheduler ([`scheduler`]) with dependency suspension and
+//! validation ([`executor`]); the revm adapter ([`vm`]) records read sets and write sets and
+//! keeps the beneficiary's fee out of them. Last, each transaction's final state changes are
+//! committed in order through the same block executor as the sequential engine (receipts,
+//! gas, fee to the beneficiary), followed by rewards and withdrawals, so the output is built by
+//! the same code from the same per-transaction results.
+//!
+//! Blocks too small for threads to pay run sequentially ([`Fallback::Auto`]), and so does a
+//! block whose transactions keep aborting: executions are bounded, never spinning.
+
+mod executor;
+mod mv_memory;
+mod scheduler;
+mod vm;
+
+use crate::{
+    BlockInput, BlockOutput, Chain, ExecuteError, TxOutcome,
+    chain::tx_env,
+    sequential,
+    sequential::{Scope, execution_ctx},
+};
+use alloy_consensus::Transaction;
+use alloy_evm::{
+    Evm, EvmFactory,
+    block::{BlockExecutionError, BlockExecutor, BlockValidationError},
+    eth::{EthBlockExecutor, EthEvmFactory, EthTxResult, receipt_builder::AlloyReceiptBuilder},
+};
+use executor::{Shared, Stop, TxSlot};
+use mv_memory::MvMemory;
+use revm::{
+    Database, DatabaseRef,
+    context::result::ResultAndState,
+    context_interface::Cfg,
+    database::{State, states::bundle_state::BundleRetention},
+    primitives::hardfork::SpecId,
+    state::{Account, TransactionId},
+};
+use alloy_primitives::map::Entry;
+use scheduler::Scheduler;
+use std::{
+    fmt::Debug,
+    sync::{Mutex, atomic::AtomicUsize, atomic::Ordering},
+    time::{Duration, Instant},
+};
+
+/// Blocks with fewer transactions run sequentially under [`Fallback::Auto`].
+pub const MIN_PARALLEL_TXS: usize = 4;
+
+/// How many executions per transaction a block may take before it is declared too contended
+/// and run sequentially instead.
+const MAX_EXECUTIONS_PER_TX: usize = 8;
+
+/// When the parallel engine hands a block to the sequential one instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fallback {
+    /// When threads cannot pay: one thread, or fewer than [`MIN_PARALLEL_TXS`] transactions.
+    #[default]
+    Auto,
+    /// Never by size: always run Block-STM (tests and measurements of the machinery). A
+    /// block that keeps aborting still falls back.
+    Never,
+}
+
+/// How the parallel engine runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParallelConfig {
+    /// Worker threads, the calling thread included.
+    pub threads: usize,
+    /// When to run a block sequentially instead.
+    pub fallback: Fallback,
+}
+
+impl Default for ParallelConfig {
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            fallback: Fallback::Auto,
+        }
+    }
+}
+
+/// How a block ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Block-STM on the worker threads.
+    #[default]
+    Parallel,
+    /// Sequentially, because the block is too small for threads to pay.
+    SequentialSmall,
+    /// Sequentially, after Block-STM passed its bound on executions.
+    SequentialContended,
+}
+
+/// What the parallel engine did on one block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ParallelStats {
+    /// How the block ran.
+    pub mode: Mode,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Incarnations started, including those stopped by a dependency.
+    pub executions: usize,
+    /// Executions beyond one per transaction.
+    pub re_executions: usize,
+    /// Read-set validations.
+    pub validations: usize,
+    /// Validations that found a changed read and aborted the incarnation.
+    pub validation_aborts: usize,
+    /// Times a transaction was suspended on another's ESTIMATE.
+    pub suspensions: usize,
+    /// Time in the parallel phase.
+    pub parallel_time: Duration,
+    /// Time committing results in order (receipts, state, rewards).
+    pub commit_time: Duration,
+}
+
+/// Executes `block` on up to `config.threads` threads; the output equals
+/// [`sequential::execute`]'s.
+pub fn execute<DB>(
+    chain: &Chain,
+    block: &BlockInput,
+    db: DB,
+    config: ParallelConfig,
+) -> Result<(BlockOutput, ParallelStats), ExecuteError>
+where
+    DB: DatabaseRef + Debug + Sync,
+    DB::Error: Send + Sync + 'static,
+{
+    run(chain, block, db, config, Scope::Block)
+}
+
+/// Executes only `block`'s transactions, as [`sequential::execute_transactions`] does.
+pub fn execute_transactions<DB>(
+    chain: &Chain,
+    block: &BlockInput,
+    db: DB,
+    config: ParallelConfig,
+) -> Result<(BlockOutput, ParallelStats), ExecuteError>
+where
+    DB: DatabaseRef + Debug + Sync,
+    DB::Error: Send + Sync + 'static,
+{
+    run(chain, block, db, config, Scope::Transactions)
+}
+
+fn run<DB>(
+    chain: &Chain,
+    block: &BlockInput,
+    db: DB,
+    config: ParallelConfig,
+    scope: Scope,
+) -> Result<(BlockOutput, ParallelStats), ExecuteError>
+where
+    DB: DatabaseRef + Debug + Sync,
+    DB::Error: Send + Sync + 'static,
+{
+    let txs = block.transactions.len();
+    let threads = config.threads.clamp(1, txs.max(1));
+    if config.fallback == Fallback::Auto && (threads < 2 || txs < MIN_PARALLEL_TXS) {
+        return run_sequential(chain, block, db, Mode::SequentialSmall, scope);
+    }
+    match block_stm(chain, block, &db, threads, scope)? {
+        Some(done) => Ok(done),
+        None => run_sequential(chain, block, db, Mode::SequentialContended, scope),
+    }
+}
+
+fn run_sequential<DB>(
+    chain: &Chain,
+    block: &BlockInput,
+    db: DB,
+    mode: Mode,
+    scope: Scope,
+) -> Result<(BlockOutput, ParallelStats), ExecuteError>
+where
+    DB: DatabaseRef + Debug,
+    DB::Error: Send + Sync + 'static,
+{
+    let start = Instant::now();
+    let output = sequential::run(chain, block, db, scope)?;
+    let stats = ParallelStats {
+        mode,
+        threads: 1,
+        executions: block.transactions.len(),
+        commit_time: start.elapsed(),
+        ..ParallelStats::default()
+    };
+    Ok((output, stats))
+}
+
+/// Block-STM; `None` when the block passed the bound on executions.
+fn block_stm<DB>(
+    chain: &Chain,
+    block: &BlockInput,
+    db: &DB,
+    threads: usize,
+    scope: Scope,
+) -> Result<Option<(BlockOutput, ParallelStats)>, ExecuteError>
+where
+    DB: DatabaseRef + Debug + Sync,
+    DB::Error: Send + Sync + 'static,
+{
+    let evm_env = chain.evm_env(&block.header);
+    let (block_env, cfg_env) = (evm_env.block_env.clone(), evm_env.cfg_env.clone());
+    let spurious_dragon = cfg_env.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
+    let beneficiary = block_env.beneficiary;
+    let mut state = State::builder()
+        .with_database_ref(db)
+        .with_bundle_update()
+        .build();
+    let mut stats = ParallelStats {
+        threads,
+        ..ParallelStats::default()
+    };
+    let (receipts, transactions, gas_used, blob_gas_used) = {
+        let evm = EthEvmFactory::default().create_evm(&mut state, evm_env);
+        let mut executor = EthBlockExecutor::new(
+            evm,
+            execution_ctx(block),
+            chain,
+            AlloyReceiptBuilder::default(),
+        );
+        if scope == Scope::Block {
+            executor
+                .apply_pre_execution_changes()
+                .map_err(ExecuteError::PreExecution)?;
+        }
+
+        let start = Instant::now();
+        let base = vm::BaseState::new(db, executor.evm().db());
+        let tx_count = block.transactions.len();
+        let scheduler = Scheduler::new(tx_count);
+        let mv = MvMemory::new();
+        let tx_envs: Vec<_> = block.transactions.iter().map(tx_env).collect();
+        let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
+        let stop = Mutex::new(None);
+        let executions = AtomicUsize::new(0);
+        let shared = Shared {
+            scheduler: &scheduler,
+            mv: &mv,
+            base: &base,
+            tx_envs: &tx_envs,
+            slots: &slots,
+            block_env: &block_env,
+            cfg_env: &cfg_env,
+            beneficiary,
+            max_executions: tx_count.saturating_mul(MAX_EXECUTIONS_PER_TX),
+            stop: &stop,
+            executions: &executions,
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(|| shared.work_guarded());
+            }
+            shared.work_guarded();
+        });
+        stats.parallel_time = start.elapsed();
+        stats.executions = executions.load(Ordering::Relaxed);
+        stats.re_executions = stats.executions.saturating_sub(tx_count);
+        stats.validations = scheduler.counters.validations.load(Ordering::Relaxed);
+        stats.validation_aborts = scheduler.counters.aborts.load(Ordering::Relaxed);
+        stats.suspensions = scheduler.counters.suspensions.load(Ordering::Relaxed);
+        match stop.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(Stop::TooManyExecutions) => return Ok(None),
+            Some(Stop::Panic { tx, message }) => {
+                let hash = block
+                    .transactions
+                    .get(tx)
+                    .map(|tx| *tx.tx_hash())
+                    .unwrap_or_default();
+                return Err(ExecuteError::Transaction {
+                    index: tx,
+                    hash,
+                    source: BlockExecutionError::msg(format!("worker panicked: {message}")),
+                });
+            }
+            None => {}
+        }
+
+        let start = Instant::now();
+        let gas_limit_cap = cfg_env.tx_gas_limit_cap();
+        let mut outcomes = Vec::with_capacity(tx_count);
+        for (index, (tx, slot)) in block.transactions.iter().zip(slots).enumerate() {
+            let hash = *tx.tx_hash();
+            let fail = |source| ExecuteError::Transaction {
+                index,
+                hash,
+                source,
+            };
+            let available = block_env
+                .gas_limit
+                .saturating_sub(executor.cumulative_tx_gas_used);
+            if tx.gas_limit().min(gas_limit_cap) > available {
+                return Err(fail(
+                    BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas {
+                        transaction_gas_limit: tx.gas_limit(),
+                        block_available_gas: available,
+                    }
+                    .into(),
+                ));
+            }
+            let execution = slot
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .ok_or_else(|| fail(BlockExecutionError::msg("no execution was recorded")))?;
+            let result = execution
+                .result
+                .map_err(|error| fail(BlockExecutionError::evm(error, hash)))?;
+            let mut changes = execution.state;
+            if let Entry::Vacant(entry) = changes.entry(beneficiary) {
+                // The transaction left the beneficiary alone: pay its fee on the state as
+                // committed so far, the way revm's reward would have.
+                let info = Database::basic(executor.evm_mut().db_mut(), beneficiary)
+                    .map_err(|error| fail(BlockExecutionError::other(error)))?;
+                let mut account = match info {
+                    Some(info) => Account::from(info),
+                    None => Account::new_not_existing(TransactionId::ZERO),
+                };
+                vm::credit_fee(&mut account, execution.fee, spurious_dragon);
+                entry.insert(account);
+            }
+            outcomes.push(TxOutcome::from(&result));
+            executor.commit_transaction(EthTxResult {
+                result: ResultAndState::new(result, changes),
+                blob_gas_used: tx.blob_gas_used().unwrap_or_default(),
+                tx_type: tx.tx_type(),
+            });
+        }
+        let done = match scope {
+            Scope::Block => {
+                let (_, result) = executor.finish().map_err(ExecuteError::PostExecution)?;
+                (
+                    result.receipts,
+                    outcomes,
+                    result.gas_used,
+                    result.blob_gas_used,
+                )
+            }
+            Scope::Transactions => (
+                executor.receipts,
+                outcomes,
+                executor.cumulative_tx_gas_used,
+                executor.blob_gas_used,
+            ),
+        };
+        stats.commit_time = start.elapsed();
+        done
+    };
+    state.merge_transitions(BundleRetention::PlainState);
+    let output = BlockOutput {
+        receipts,
+        transactions,
+        gas_used,
+        blob_gas_used,
+        state: state.take_bundle(),
+    };
+    Ok(Some((output, stats)))
+}

@@ -1,0 +1,324 @@
+//! The multi-version memory: for every location, the value each transaction's latest
+//! incarnation wrote there, or an ESTIMATE while that transaction re-executes.
+//!
+//! A read by transaction `j` is served by the highest transaction below `j` that wrote the
+//! location, else by the block's base state. Locations are full keys (an address, or an
+//! address and a slot), sharded over mutexes so that two workers rarely wait on each other.
+//!
+//! Two kinds of entries are not plain values. A transaction that creates or destroys an
+//! account writes a *storage wipe* for it: a storage read sees zero if the wipe is more recent
+//! than the slot's last write. And the fee every transaction owes the block's beneficiary is a
+//! *balance delta* on the beneficiary's account rather than a write, so that transactions stop
+//! conflicting on it; only a transaction that reads the beneficiary sums the deltas below it.
+
+use alloy_primitives::{Address, U256, map::HashMap};
+use revm::state::AccountInfo;
+use std::{
+    collections::BTreeMap,
+    hash::{BuildHasher, Hash},
+    sync::{Mutex, MutexGuard},
+};
+
+/// Position of a transaction in the block.
+pub(crate) type TxIdx = usize;
+
+/// How many times a transaction has been re-executed before the current execution.
+pub(crate) type Incarnation = u32;
+
+/// One execution of one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Version {
+    pub(crate) tx: TxIdx,
+    pub(crate) incarnation: Incarnation,
+}
+
+/// A memory location, identified by its full key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Location {
+    /// Balance, nonce and code of an account, or its absence.
+    Account(Address),
+    /// One storage slot.
+    Storage(Address, U256),
+    /// The moment an account's whole storage was reset (by its creation or destruction).
+    StorageWipe(Address),
+}
+
+/// What a transaction wrote to a location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// The account after the transaction; `None` if it does not exist.
+    Account(Option<AccountInfo>),
+    /// A balance increase of an account the transaction did not otherwise write: the fee it
+    /// pays the beneficiary.
+    BalanceDelta(U256),
+    /// A storage slot's new value.
+    Storage(U256),
+    /// The account's storage was reset.
+    StorageWipe,
+}
+
+#[derive(Debug, Clone)]
+enum Entry {
+    Data(Incarnation, Value),
+    Estimate,
+}
+
+/// Where a read found its value: the versions it depends on, compared at validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReadOrigin {
+    /// The block's base state.
+    Base,
+    /// A transaction's write.
+    Version(Version),
+    /// Balance deltas (highest first), then a write or the base state beneath them.
+    Deltas(Vec<Version>, Option<Version>),
+}
+
+/// A read that cannot complete until the transaction it names finishes re-executing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Blocked(pub(crate) TxIdx);
+
+/// The result of resolving a location for a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    /// Nothing below the reader wrote here: read the base state.
+    Base,
+    /// A lower transaction's write.
+    Value(Version, Value),
+    /// Balance deltas, summed, over an account value (`None` = read the base state).
+    Deltas {
+        sum: U256,
+        versions: Vec<Version>,
+        below: Option<(Version, Option<AccountInfo>)>,
+    },
+}
+
+impl Resolved {
+    /// The origin to record in the read set.
+    pub(crate) fn origin(&self) -> ReadOrigin {
+        match self {
+            Self::Base => ReadOrigin::Base,
+            Self::Value(version, _) => ReadOrigin::Version(*version),
+            Self::Deltas {
+                versions, below, ..
+            } => ReadOrigin::Deltas(versions.clone(), below.as_ref().map(|(v, _)| *v)),
+        }
+    }
+}
+
+const SHARDS: usize = 64;
+
+type Shard = HashMap<Location, BTreeMap<TxIdx, Entry>>;
+
+/// The multi-version memory of one block.
+pub(crate) struct MvMemory {
+    shards: [Mutex<Shard>; SHARDS],
+    hasher: alloy_primitives::map::DefaultHashBuilder,
+}
+
+impl std::fmt::Debug for MvMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MvMemory")
+            .field("shards", &SHARDS)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MvMemory {
+    pub(crate) fn new() -> Self {
+        Self {
+            shards: std::array::from_fn(|_| Mutex::default()),
+            hasher: Default::default(),
+        }
+    }
+
+    fn shard(&self, location: &Location) -> MutexGuard<'_, Shard> {
+        let index = (self.hasher.hash_one(location) as usize) % SHARDS;
+        // In range by the modulo above.
+        #[allow(clippy::indexing_slicing)]
+        let shard = &self.shards[index];
+        // A poisoned shard means a worker panicked while holding it; the block then fails with
+        // that panic, so nothing read here reaches a result.
+        shard
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Installs `writes` as `version`'s writes, removing those of its previous incarnation that
+    /// it no longer writes. Returns whether it wrote a location the previous one did not.
+    pub(crate) fn record(
+        &self,
+        version: Version,
+        previous: &[(Location, Value)],
+        writes: &[(Location, Value)],
+    ) -> bool {
+        let mut wrote_new = false;
+        for (location, value) in writes {
+            let mut shard = self.shard(location);
+            shard
+                .entry(*location)
+                .or_default()
+                .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
+            if !previous.iter().any(|(old, _)| old == location) {
+                wrote_new = true;
+            }
+        }
+        for (location, _) in previous {
+            if !writes.iter().any(|(written, _)| written == location) {
+                let mut shard = self.shard(location);
+                if let Some(versions) = shard.get_mut(location) {
+                    versions.remove(&version.tx);
+                }
+            }
+        }
+        wrote_new
+    }
+
+    /// Marks `tx`'s writes as estimates: readers above wait for its next incarnation.
+    pub(crate) fn convert_writes_to_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
+        for (location, _) in writes {
+            let mut shard = self.shard(location);
+            if let Some(entry) = shard.get_mut(location).and_then(|v| v.get_mut(&tx)) {
+                *entry = Entry::Estimate;
+            }
+        }
+    }
+
+    /// What transaction `reader` sees at `location`.
+    pub(crate) fn read(&self, location: &Location, reader: TxIdx) -> Result<Resolved, Blocked> {
+        let shard = self.shard(location);
+        let Some(versions) = shard.get(location) else {
+            return Ok(Resolved::Base);
+        };
+        let mut deltas: Option<(U256, Vec<Version>)> = None;
+        for (tx, entry) in versions.range(..reader).rev() {
+            let (incarnation, value) = match entry {
+                Entry::Estimate => return Err(Blocked(*tx)),
+                Entry::Data(incarnation, value) => (*incarnation, value),
+            };
+            let version = Version {
+                tx: *tx,
+                incarnation,
+            };
+            match (value, &mut deltas) {
+                (Value::BalanceDelta(delta), Some((sum, versions))) => {
+                    *sum = sum.saturating_add(*delta);
+                    versions.push(version);
+                }
+                (Value::BalanceDelta(delta), None) => deltas = Some((*delta, vec![version])),
+                (value, None) => return Ok(Resolved::Value(version, value.clone())),
+                (Value::Account(info), Some((sum, versions))) => {
+                    return Ok(Resolved::Deltas {
+                        sum: *sum,
+                        versions: std::mem::take(versions),
+                        below: Some((version, info.clone())),
+                    });
+                }
+                // Only account locations hold deltas, and they hold nothing else.
+                (_, Some(_)) => break,
+            }
+        }
+        Ok(match deltas {
+            Some((sum, versions)) => Resolved::Deltas {
+                sum,
+                versions,
+                below: None,
+            },
+            None => Resolved::Base,
+        })
+    }
+
+    /// Whether `reader` would read `location` from the same versions as `origin` records.
+    pub(crate) fn still_reads(
+        &self,
+        location: &Location,
+        reader: TxIdx,
+        origin: &ReadOrigin,
+    ) -> bool {
+        match self.read(location, reader) {
+            Ok(resolved) => resolved.origin() == *origin,
+            Err(Blocked(_)) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: Address = Address::with_last_byte(0xaa);
+
+    fn v(tx: TxIdx, incarnation: Incarnation) -> Version {
+        Version { tx, incarnation }
+    }
+
+    #[test]
+    fn reads_the_highest_lower_write() {
+        let mv = MvMemory::new();
+        let slot = Location::Storage(A, U256::from(1));
+        mv.record(v(1, 0), &[], &[(slot, Value::Storage(U256::from(10)))]);
+        mv.record(v(3, 0), &[], &[(slot, Value::Storage(U256::from(30)))]);
+        assert_eq!(mv.read(&slot, 0), Ok(Resolved::Base));
+        assert_eq!(mv.read(&slot, 1), Ok(Resolved::Base));
+        assert_eq!(
+            mv.read(&slot, 3),
+            Ok(Resolved::Value(v(1, 0), Value::Storage(U256::from(10))))
+        );
+        assert_eq!(
+            mv.read(&slot, 9),
+            Ok(Resolved::Value(v(3, 0), Value::Storage(U256::from(30))))
+        );
+    }
+
+    #[test]
+    fn estimates_block_readers_above_and_new_writes_are_reported() {
+        let mv = MvMemory::new();
+        let slot = Location::Storage(A, U256::ZERO);
+        assert!(mv.record(v(2, 0), &[], &[(slot, Value::Storage(U256::from(1)))]));
+        mv.convert_writes_to_estimates(2, &[(slot, Value::Storage(U256::from(1)))]);
+        assert_eq!(mv.read(&slot, 5), Err(Blocked(2)));
+        assert_eq!(mv.read(&slot, 2), Ok(Resolved::Base));
+        // The next incarnation writes the same location: nothing new.
+        let one = [(slot, Value::Storage(U256::from(1)))];
+        assert!(!mv.record(v(2, 1), &one, &[(slot, Value::Storage(U256::from(2)))]));
+        // An incarnation that stops writing it removes the entry.
+        assert!(!mv.record(v(2, 2), &one, &[]));
+        assert_eq!(mv.read(&slot, 5), Ok(Resolved::Base));
+    }
+
+    #[test]
+    fn balance_deltas_sum_down_to_a_write_or_the_base() {
+        let mv = MvMemory::new();
+        let account = Location::Account(A);
+        let delta = |n: u64| Value::BalanceDelta(U256::from(n));
+        mv.record(v(0, 0), &[], &[(account, delta(1))]);
+        mv.record(v(1, 0), &[], &[(account, delta(2))]);
+        let info = AccountInfo::default().with_balance(U256::from(100));
+        mv.record(
+            v(2, 0),
+            &[],
+            &[(account, Value::Account(Some(info.clone())))],
+        );
+        mv.record(v(3, 0), &[], &[(account, delta(4))]);
+        assert_eq!(
+            mv.read(&account, 2),
+            Ok(Resolved::Deltas {
+                sum: U256::from(3),
+                versions: vec![v(1, 0), v(0, 0)],
+                below: None
+            })
+        );
+        assert_eq!(
+            mv.read(&account, 4),
+            Ok(Resolved::Deltas {
+                sum: U256::from(4),
+                versions: vec![v(3, 0)],
+                below: Some((v(2, 0), Some(info)))
+            })
+        );
+        let origin = mv.read(&account, 4).unwrap().origin();
+        assert!(mv.still_reads(&account, 4, &origin));
+        mv.record(v(3, 1), &[(account, delta(4))], &[(account, delta(5))]);
+        assert!(!mv.still_reads(&account, 4, &origin));
+    }
+}

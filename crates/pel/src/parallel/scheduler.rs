@@ -1,0 +1,379 @@
+//! The collaborative scheduler of Block-STM: workers take the next execution or validation
+//! task from two shared indices, so there is no central dispatcher to wait on.
+//!
+//! Each transaction moves through ready → executing → executed, and back to ready (with the
+//! next incarnation) when validation aborts it or when a transaction it waits on finishes. A
+//! transaction that reads an ESTIMATE is suspended on the writer and resumed when the writer's
+//! next incarnation has executed. Lowering an index (after an abort, or after a transaction
+//! writes a location its previous incarnation did not) makes the workers revisit the
+//! transactions above it. The block is done when both indices are past the last transaction,
+//! no task is in flight, and no index was lowered meanwhile.
+
+use super::mv_memory::{Incarnation, TxIdx, Version};
+use std::sync::{
+    Mutex, MutexGuard,
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+};
+
+/// Where a transaction is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    ReadyToExecute(Incarnation),
+    Executing(Incarnation),
+    Executed(Incarnation),
+    Aborting(Incarnation),
+}
+
+#[derive(Debug)]
+struct TxState {
+    status: Status,
+    /// Transactions suspended until this one's next incarnation executes.
+    dependents: Vec<TxIdx>,
+}
+
+/// A unit of work for a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Task {
+    Execute(Version),
+    Validate(Version),
+}
+
+/// Counters of one block's scheduling, for statistics.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) validations: AtomicUsize,
+    pub(crate) aborts: AtomicUsize,
+    pub(crate) suspensions: AtomicUsize,
+}
+
+/// The scheduler of one block.
+#[derive(Debug)]
+pub(crate) struct Scheduler {
+    txs: Vec<Mutex<TxState>>,
+    execution_idx: AtomicUsize,
+    validation_idx: AtomicUsize,
+    decrease_cnt: AtomicUsize,
+    active_tasks: AtomicUsize,
+    done: AtomicBool,
+    pub(crate) counters: Counters,
+}
+
+impl Scheduler {
+    pub(crate) fn new(tx_count: usize) -> Self {
+        Self {
+            txs: (0..tx_count)
+                .map(|_| {
+                    Mutex::new(TxState {
+                        status: Status::ReadyToExecute(0),
+                        dependents: Vec::new(),
+                    })
+                })
+                .collect(),
+            execution_idx: AtomicUsize::new(0),
+            validation_idx: AtomicUsize::new(0),
+            decrease_cnt: AtomicUsize::new(0),
+            active_tasks: AtomicUsize::new(0),
+            done: AtomicBool::new(tx_count == 0),
+            counters: Counters::default(),
+        }
+    }
+
+    fn tx(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxState>> {
+        // A poisoned lock means a worker panicked; the block fails with that panic.
+        self.txs
+            .get(tx)
+            .map(|state| state.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Whether every transaction is executed and validated, or the run was stopped.
+    pub(crate) fn done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// Stops the run: workers return as soon as they finish their current task.
+    pub(crate) fn halt(&self) {
+        self.done.store(true, Ordering::Release);
+    }
+
+    fn check_done(&self) {
+        let observed = self.decrease_cnt.load(Ordering::SeqCst);
+        let n = self.txs.len();
+        if self
+            .execution_idx
+            .load(Ordering::SeqCst)
+            .min(self.validation_idx.load(Ordering::SeqCst))
+            >= n
+            && self.active_tasks.load(Ordering::SeqCst) == 0
+            && observed == self.decrease_cnt.load(Ordering::SeqCst)
+        {
+            self.done.store(true, Ordering::Release);
+        }
+    }
+
+    fn decrease_execution_idx(&self, target: TxIdx) {
+        self.execution_idx.fetch_min(target, Ordering::SeqCst);
+        self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn decrease_validation_idx(&self, target: TxIdx) {
+        self.validation_idx.fetch_min(target, Ordering::SeqCst);
+        self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Moves a ready transaction to executing; `None` if it is not ready.
+    fn try_incarnate(&self, tx: TxIdx) -> Option<Version> {
+        if tx < self.txs.len()
+            && let Some(mut state) = self.tx(tx)
+            && let Status::ReadyToExecute(incarnation) = state.status
+        {
+            state.status = Status::Executing(incarnation);
+            return Some(Version { tx, incarnation });
+        }
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    fn next_version_to_execute(&self) -> Option<Version> {
+        if self.execution_idx.load(Ordering::SeqCst) >= self.txs.len() {
+            self.check_done();
+            return None;
+        }
+        self.active_tasks.fetch_add(1, Ordering::SeqCst);
+        let tx = self.execution_idx.fetch_add(1, Ordering::SeqCst);
+        self.try_incarnate(tx)
+    }
+
+    fn next_version_to_validate(&self) -> Option<Version> {
+        if self.validation_idx.load(Ordering::SeqCst) >= self.txs.len() {
+            self.check_done();
+            return None;
+        }
+        self.active_tasks.fetch_add(1, Ordering::SeqCst);
+        let tx = self.validation_idx.fetch_add(1, Ordering::SeqCst);
+        if tx < self.txs.len()
+            && let Some(state) = self.tx(tx)
+            && let Status::Executed(incarnation) = state.status
+        {
+            return Some(Version { tx, incarnation });
+        }
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    /// The next task, or `None` if there is none right now (ask again unless done).
+    pub(crate) fn next_task(&self) -> Option<Task> {
+        if self.validation_idx.load(Ordering::SeqCst) < self.execution_idx.load(Ordering::SeqCst) {
+            self.next_version_to_validate().map(Task::Validate)
+        } else {
+            self.next_version_to_execute().map(Task::Execute)
+        }
+    }
+
+    /// Suspends `tx` until `blocking` re-executes. Returns `false` if `blocking` has already
+    /// executed, in which case `tx` should simply retry.
+    pub(crate) fn add_dependency(&self, tx: TxIdx, blocking: TxIdx) -> bool {
+        let Some(mut blocking_state) = self.tx(blocking) else {
+            return false;
+        };
+        if let Status::Executed(_) = blocking_state.status {
+            return false;
+        }
+        if let Some(mut state) = self.tx(tx)
+            && let Status::Executing(incarnation) = state.status
+        {
+            state.status = Status::Aborting(incarnation);
+        }
+        blocking_state.dependents.push(tx);
+        drop(blocking_state);
+        self.counters.suspensions.fetch_add(1, Ordering::Relaxed);
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        true
+    }
+
+    fn set_ready(&self, tx: TxIdx) {
+        if let Some(mut state) = self.tx(tx)
+            && let Status::Aborting(incarnation) = state.status
+        {
+            state.status = Status::ReadyToExecute(incarnation + 1);
+        }
+    }
+
+    /// Records that `version` executed; `wrote_new` if it wrote a location its previous
+    /// incarnation did not. May hand back its validation as the caller's next task.
+    pub(crate) fn finish_execution(&self, version: Version, wrote_new: bool) -> Option<Task> {
+        let dependents = match self.tx(version.tx) {
+            Some(mut state) => {
+                state.status = Status::Executed(version.incarnation);
+                std::mem::take(&mut state.dependents)
+            }
+            None => Vec::new(),
+        };
+        if let Some(lowest) = dependents.iter().min().copied() {
+            for dependent in &dependents {
+                self.set_ready(*dependent);
+            }
+            self.decrease_execution_idx(lowest);
+        }
+        if self.validation_idx.load(Ordering::SeqCst) > version.tx {
+            if wrote_new {
+                self.decrease_validation_idx(version.tx);
+            } else {
+                return Some(Task::Validate(version));
+            }
+        }
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    /// Claims the abort of `version` after a failed validation; `false` if another worker
+    /// already aborted it or it has moved on.
+    pub(crate) fn try_validation_abort(&self, version: Version) -> bool {
+        match self.tx(version.tx) {
+            Some(mut state) if state.status == Status::Executed(version.incarnation) => {
+                state.status = Status::Aborting(version.incarnation);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records a validation's outcome. After an abort, the transactions above are revalidated
+    /// and the aborted one may come back as the caller's next task.
+    pub(crate) fn finish_validation(&self, tx: TxIdx, aborted: bool) -> Option<Task> {
+        if aborted {
+            self.set_ready(tx);
+            self.decrease_validation_idx(tx + 1);
+            if self.execution_idx.load(Ordering::SeqCst) > tx
+                && let Some(version) = self.try_incarnate_keep_active(tx)
+            {
+                return Some(Task::Execute(version));
+            }
+        }
+        self.active_tasks.fetch_sub(1, Ordering::SeqCst);
+        None
+    }
+
+    /// Like `try_incarnate`, but on failure leaves the active-task count to the caller.
+    fn try_incarnate_keep_active(&self, tx: TxIdx) -> Option<Version> {
+        let mut state = self.tx(tx)?;
+        if let Status::ReadyToExecute(incarnation) = state.status {
+            state.status = Status::Executing(incarnation);
+            Some(Version { tx, incarnation })
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_to_completion(scheduler: &Scheduler, mut on_task: impl FnMut(Task) -> Option<Task>) {
+        let mut task = None;
+        let mut steps = 0;
+        while !scheduler.done() {
+            task = match task {
+                Some(task) => on_task(task),
+                None => scheduler.next_task(),
+            };
+            steps += 1;
+            assert!(steps < 10_000, "scheduler does not finish");
+        }
+    }
+
+    #[test]
+    fn an_empty_block_is_done_at_once() {
+        assert!(Scheduler::new(0).done());
+    }
+
+    #[test]
+    fn executes_and_validates_every_transaction_once_without_conflicts() {
+        let scheduler = Scheduler::new(5);
+        let (mut executed, mut validated) = (Vec::new(), Vec::new());
+        run_to_completion(&scheduler, |task| match task {
+            Task::Execute(version) => {
+                executed.push(version.tx);
+                scheduler.finish_execution(version, true)
+            }
+            Task::Validate(version) => {
+                validated.push(version.tx);
+                scheduler.finish_validation(version.tx, false)
+            }
+        });
+        executed.sort();
+        validated.sort();
+        assert_eq!(executed, vec![0, 1, 2, 3, 4]);
+        assert_eq!(validated, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn an_aborted_transaction_runs_again_with_the_next_incarnation() {
+        let scheduler = Scheduler::new(2);
+        let mut executions = Vec::new();
+        let mut aborted_once = false;
+        run_to_completion(&scheduler, |task| match task {
+            Task::Execute(version) => {
+                executions.push(version);
+                scheduler.finish_execution(version, version.incarnation == 0)
+            }
+            Task::Validate(version) => {
+                let abort = version.tx == 1 && !aborted_once;
+                if abort {
+                    aborted_once = true;
+                    assert!(scheduler.try_validation_abort(version));
+                }
+                scheduler.finish_validation(version.tx, abort)
+            }
+        });
+        assert!(executions.contains(&Version {
+            tx: 1,
+            incarnation: 1
+        }));
+    }
+
+    #[test]
+    fn a_suspended_transaction_resumes_after_its_blocker_executes() {
+        let scheduler = Scheduler::new(2);
+        let first = scheduler.next_task();
+        let second = scheduler.next_task();
+        assert_eq!(
+            first,
+            Some(Task::Execute(Version {
+                tx: 0,
+                incarnation: 0
+            }))
+        );
+        assert_eq!(
+            second,
+            Some(Task::Execute(Version {
+                tx: 1,
+                incarnation: 0
+            }))
+        );
+        // Transaction 1 reads an estimate of transaction 0, which is still executing.
+        assert!(scheduler.add_dependency(1, 0));
+        scheduler.finish_execution(
+            Version {
+                tx: 0,
+                incarnation: 0,
+            },
+            true,
+        );
+        let mut resumed = None;
+        for _ in 0..10 {
+            if let Some(Task::Execute(version)) = scheduler.next_task() {
+                resumed = Some(version);
+                break;
+            }
+        }
+        assert_eq!(
+            resumed,
+            Some(Version {
+                tx: 1,
+                incarnation: 1
+            })
+        );
+        assert_eq!(scheduler.counters.suspensions.load(Ordering::Relaxed), 1);
+    }
+}

@@ -1,0 +1,397 @@
+//! The revm adapter: runs one transaction incarnation against the multi-version memory,
+//! recording what it read (with the version read) and turning revm's state changes into a
+//! write set.
+//!
+//! The beneficiary's fee is the one change revm makes that every transaction shares, so it is
+//! taken out of revm: a handler identical to mainnet's except that it only computes the fee
+//! instead of crediting it. A transaction that does not otherwise touch the beneficiary then
+//! writes a balance delta instead of the account, and conflicts with nobody.
+
+use super::mv_memory::{Blocked, Location, MvMemory, ReadOrigin, Resolved, TxIdx, Value};
+use alloy_primitives::{
+    Address, B256, U256,
+    map::{AddressMap, AddressSet, HashMap},
+};
+use revm::{
+    Database, DatabaseRef,
+    bytecode::Bytecode,
+    context::{
+        BlockEnv, CfgEnv, ContextSetters, ContextTr, JournalTr, TxEnv,
+        result::{EVMError, ExecutionResult, HaltReason, InvalidTransaction},
+    },
+    context_interface::{Block, Cfg, Transaction},
+    database::{State, WrapDatabaseRef},
+    database_interface::DBErrorMarker,
+    handler::{EvmTr, FrameResult, Handler, MainBuilder, MainContext, MainnetContext, MainnetEvm},
+    primitives::hardfork::SpecId,
+    state::{Account, AccountInfo, EvmState},
+};
+use std::{cell::Cell, fmt};
+
+/// Why a read could not be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum VmError {
+    /// The value comes from a transaction that is re-executing; wait for it.
+    #[error("waits on transaction {0}")]
+    Blocked(TxIdx),
+    /// The state provider failed.
+    #[error("{0}")]
+    State(String),
+}
+
+impl DBErrorMarker for VmError {}
+
+/// An account of the base state changed by the block's system calls.
+#[derive(Debug, Clone)]
+struct OverlayAccount {
+    info: Option<AccountInfo>,
+    storage: HashMap<U256, U256>,
+    /// Whether slots not listed are known to be zero (the account was created or destroyed).
+    storage_known: bool,
+}
+
+/// The state transactions start from: the block's pre-state as `db` serves it, with the
+/// changes of the system calls that run before the transactions.
+#[derive(Debug)]
+pub(crate) struct BaseState<'a, DB> {
+    overlay: AddressMap<OverlayAccount>,
+    db: &'a DB,
+}
+
+impl<'a, DB: DatabaseRef> BaseState<'a, DB> {
+    /// The base over `db` with the accounts `state`'s cache holds after the system calls.
+    pub(crate) fn new(db: &'a DB, state: &State<WrapDatabaseRef<&'a DB>>) -> Self {
+        let overlay = state
+            .cache
+            .accounts
+            .iter()
+            .map(|(address, cached)| {
+                let (info, storage) = match &cached.account {
+                    Some(plain) => (Some(plain.info.clone()), plain.storage.clone()),
+                    None => (None, HashMap::default()),
+                };
+                (
+                    *address,
+                    OverlayAccount {
+                        info,
+                        storage: storage.into_iter().collect(),
+                        storage_known: cached.status.is_storage_known(),
+                    },
+                )
+            })
+            .collect();
+        Self { overlay, db }
+    }
+
+    fn basic(&self, address: Address) -> Result<Option<AccountInfo>, VmError> {
+        match self.overlay.get(&address) {
+            Some(account) => Ok(account.info.clone()),
+            None => self.db.basic_ref(address).map_err(state_error),
+        }
+    }
+
+    fn storage(&self, address: Address, slot: U256) -> Result<U256, VmError> {
+        if let Some(account) = self.overlay.get(&address) {
+            if let Some(value) = account.storage.get(&slot) {
+                return Ok(*value);
+            }
+            if account.storage_known {
+                return Ok(U256::ZERO);
+            }
+        }
+        self.db.storage_ref(address, slot).map_err(state_error)
+    }
+}
+
+fn state_error(error: impl fmt::Display) -> VmError {
+    VmError::State(error.to_string())
+}
+
+/// The database one incarnation executes against: reads go to the multi-version memory, then
+/// to the base state, and every read is recorded with the version it saw.
+#[derive(Debug)]
+pub(crate) struct VmDb<'a, DB> {
+    mv: &'a MvMemory,
+    base: &'a BaseState<'a, DB>,
+    tx: TxIdx,
+    spurious_dragon: bool,
+    reads: Vec<(Location, ReadOrigin)>,
+    accounts_read: AddressMap<Option<AccountInfo>>,
+    wipes_read: AddressSet,
+}
+
+impl<'a, DB: DatabaseRef> VmDb<'a, DB> {
+    pub(crate) fn new(mv: &'a MvMemory, base: &'a BaseState<'a, DB>, spec: SpecId) -> Self {
+        Self {
+            mv,
+            base,
+            tx: 0,
+            spurious_dragon: spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
+            reads: Vec::new(),
+            accounts_read: AddressMap::default(),
+            wipes_read: AddressSet::default(),
+        }
+    }
+
+    fn start(&mut self, tx: TxIdx) {
+        self.tx = tx;
+        self.reads.clear();
+        self.accounts_read.clear();
+        self.wipes_read.clear();
+    }
+
+    fn resolve(&self, location: &Location) -> Result<Resolved, VmError> {
+        self.mv
+            .read(location, self.tx)
+            .map_err(|Blocked(tx)| VmError::Blocked(tx))
+    }
+}
+
+impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
+    type Error = VmError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, VmError> {
+        let location = Location::Account(address);
+        let resolved = self.resolve(&location)?;
+        let info = match &resolved {
+            Resolved::Base => self.base.basic(address)?,
+            Resolved::Value(_, Value::Account(info)) => info.clone(),
+            Resolved::Deltas { sum, below, .. } => {
+                let under = match below {
+                    Some((_, info)) => info.clone(),
+                    None => self.base.basic(address)?,
+                };
+                with_balance_added(under, *sum, self.spurious_dragon)
+            }
+            Resolved::Value(..) => {
+                return Err(VmError::State(format!(
+                    "{location:?} holds a non-account value"
+                )));
+            }
+        };
+        self.reads.push((location, resolved.origin()));
+        self.accounts_read.insert(address, info.clone());
+        Ok(info)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, VmError> {
+        self.base
+            .db
+            .code_by_hash_ref(code_hash)
+            .map_err(state_error)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, VmError> {
+        let location = Location::Storage(address, index);
+        let slot = self.resolve(&location)?;
+        let wipe_location = Location::StorageWipe(address);
+        let wipe = self.resolve(&wipe_location)?;
+        let wiped_at = match &wipe {
+            Resolved::Value(version, _) => Some(version.tx),
+            _ => None,
+        };
+        let value = match &slot {
+            Resolved::Value(version, Value::Storage(value))
+                if wiped_at.is_none_or(|wiped| version.tx >= wiped) =>
+            {
+                *value
+            }
+            _ if wiped_at.is_some() => U256::ZERO,
+            Resolved::Base => self.base.storage(address, index)?,
+            _ => {
+                return Err(VmError::State(format!(
+                    "{location:?} holds a non-slot value"
+                )));
+            }
+        };
+        self.reads.push((location, slot.origin()));
+        if self.wipes_read.insert(address) {
+            self.reads.push((wipe_location, wipe.origin()));
+        }
+        Ok(value)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, VmError> {
+        self.base.db.block_hash_ref(number).map_err(state_error)
+    }
+}
+
+/// An account after a balance credit the way revm applies one: a missing account is created
+/// for it, and from Spurious Dragon on an account left empty does not exist.
+fn with_balance_added(
+    info: Option<AccountInfo>,
+    amount: U256,
+    spurious_dragon: bool,
+) -> Option<AccountInfo> {
+    let mut info = info.unwrap_or_default();
+    if let Some(balance) = info.balance.checked_add(amount) {
+        info.balance = balance;
+    }
+    (!spurious_dragon || !info.is_empty()).then_some(info)
+}
+
+/// The EVM each worker keeps for a block.
+pub(crate) type WorkerEvm<'a, DB> = MainnetEvm<MainnetContext<VmDb<'a, DB>>>;
+
+/// A worker's EVM for a block with this environment, reading through `db`.
+pub(crate) fn worker_evm<'a, DB: DatabaseRef>(
+    db: VmDb<'a, DB>,
+    block: &BlockEnv,
+    cfg: &CfgEnv,
+) -> WorkerEvm<'a, DB> {
+    MainnetContext::mainnet()
+        .with_db(db)
+        .with_block(block.clone())
+        .with_cfg(cfg.clone())
+        .build_mainnet()
+}
+
+/// Mainnet's transaction handler, except that the beneficiary's fee is computed, not paid.
+struct DeferredFee<EVM> {
+    fee: Cell<U256>,
+    _evm: std::marker::PhantomData<fn() -> EVM>,
+}
+
+impl<'a, DB: DatabaseRef> Handler for DeferredFee<WorkerEvm<'a, DB>> {
+    type Evm = WorkerEvm<'a, DB>;
+    type Error = EVMError<VmError, InvalidTransaction>;
+    type HaltReason = HaltReason;
+
+    fn reward_beneficiary(
+        &self,
+        evm: &mut Self::Evm,
+        exec_result: &mut FrameResult,
+    ) -> Result<(), Self::Error> {
+        let ctx = evm.ctx();
+        if ctx.cfg().is_fee_charge_disabled() {
+            return Ok(());
+        }
+        let basefee = ctx.block().basefee() as u128;
+        let price = ctx.tx().effective_gas_price(basefee);
+        let price = if ctx.cfg().spec().is_enabled_in(SpecId::LONDON) {
+            price.saturating_sub(basefee)
+        } else {
+            price
+        };
+        let gas = exec_result.gas();
+        let used = gas.used().saturating_sub(gas.reservoir());
+        self.fee.set(U256::from(price.wrapping_mul(used as u128)));
+        Ok(())
+    }
+}
+
+/// What one incarnation produced.
+#[derive(Debug)]
+pub(crate) struct Execution {
+    /// revm's result, or the error that makes the transaction invalid.
+    pub(crate) result: Result<ExecutionResult<HaltReason>, EVMError<VmError, InvalidTransaction>>,
+    /// revm's state changes, the beneficiary's fee included when the transaction touched it.
+    pub(crate) state: EvmState,
+    /// What it read, with the versions read.
+    pub(crate) reads: Vec<(Location, ReadOrigin)>,
+    /// What it wrote.
+    pub(crate) writes: Vec<(Location, Value)>,
+    /// The fee it owes the beneficiary, already in `state` if the beneficiary is there.
+    pub(crate) fee: U256,
+}
+
+/// Executes transaction `tx` on `evm`; `Err` names the transaction whose ESTIMATE it read.
+pub(crate) fn execute<DB: DatabaseRef>(
+    evm: &mut WorkerEvm<'_, DB>,
+    tx: TxIdx,
+    tx_env: TxEnv,
+    beneficiary: Address,
+) -> Result<Execution, Blocked> {
+    evm.ctx.journaled_state.database.start(tx);
+    evm.ctx.set_tx(tx_env);
+    let mut handler = DeferredFee::<WorkerEvm<'_, DB>> {
+        fee: Cell::new(U256::ZERO),
+        _evm: std::marker::PhantomData,
+    };
+    let result = handler.run(evm);
+    let mut state = evm.ctx.journaled_state.finalize();
+    if let Err(EVMError::Database(VmError::Blocked(blocking))) = result {
+        return Err(Blocked(blocking));
+    }
+    let db = &mut evm.ctx.journaled_state.database;
+    let spurious_dragon = db.spurious_dragon;
+    let mut writes = Vec::new();
+    let fee = handler.fee.get();
+    if result.is_ok() {
+        match state.get_mut(&beneficiary) {
+            Some(account) => credit_fee(account, fee, spurious_dragon),
+            None => writes.push((Location::Account(beneficiary), Value::BalanceDelta(fee))),
+        }
+        write_set(&state, &db.accounts_read, &mut writes);
+    }
+    Ok(Execution {
+        result,
+        state,
+        reads: std::mem::take(&mut db.reads),
+        writes,
+        fee,
+    })
+}
+
+/// Pays `fee` to the beneficiary's account as revm's reward does: a touch and a balance
+/// increase, with the pre-Spurious-Dragon rule for empty accounts that revm applies when it
+/// finalizes a transaction (a new empty account is created, an existing one left alone).
+pub(crate) fn credit_fee(account: &mut Account, fee: U256, spurious_dragon: bool) {
+    account.mark_touch();
+    if let Some(balance) = account.info.balance.checked_add(fee) {
+        account.info.balance = balance;
+    }
+    if !spurious_dragon
+        && account.is_empty()
+        && !account.is_selfdestructed()
+        && !account.is_created()
+    {
+        if account.is_loaded_as_not_existing() {
+            account.mark_created();
+        } else {
+            account.unmark_touch();
+        }
+    }
+}
+
+/// The locations revm's state changes write, following how revm's `State` commits them:
+/// untouched accounts are skipped, destroyed and (from Spurious Dragon, as normalized by the
+/// journal) empty accounts cease to exist with their storage, created accounts start with
+/// empty storage. An account written back unchanged is not a write.
+fn write_set(
+    state: &EvmState,
+    accounts_read: &AddressMap<Option<AccountInfo>>,
+    writes: &mut Vec<(Location, Value)>,
+) {
+    for (address, account) in state {
+        if !account.is_touched() {
+            continue;
+        }
+        let before = accounts_read.get(address);
+        let existed = matches!(before, Some(Some(_)));
+        if account.is_selfdestructed() || (account.is_empty() && !account.is_created()) {
+            if existed {
+                writes.push((Location::Account(*address), Value::Account(None)));
+                writes.push((Location::StorageWipe(*address), Value::StorageWipe));
+            }
+            continue;
+        }
+        if account.is_created() {
+            writes.push((Location::StorageWipe(*address), Value::StorageWipe));
+        }
+        let unchanged = !account.is_created()
+            && before.is_some_and(|before| before.as_ref() == Some(&account.info));
+        if !unchanged {
+            writes.push((
+                Location::Account(*address),
+                Value::Account(Some(account.info.clone())),
+            ));
+        }
+        for (slot, value) in account.changed_storage_slots() {
+            writes.push((
+                Location::Storage(*address, *slot),
+                Value::Storage(value.present_value),
+            ));
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The parallel engine against the sequential reference: identical output on generated and
+//! mainnet blocks at 1, 2, 4 and 8 threads.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+use pel::{
+    BlockInput, Chain, Engine, InMemoryState,
+    parallel::{Fallback, Mode, ParallelConfig, ParallelStats, execute},
+    sequential,
+};
+use pel_inputs::{find_fixtures, load_fixture, shared, synthetic};
+
+fn forced(threads: usize) -> ParallelConfig {
+    ParallelConfig {
+        threads,
+        fallback: Fallback::Never,
+    }
+}
+
+/// Parallel output at `threads` equals sequential output, field by field for a clear message.
+fn assert_same(
+    chain: &Chain,
+    block: &BlockInput,
+    state: &InMemoryState,
+    threads: usize,
+) -> ParallelStats {
+    let expected = sequential::execute(chain, block, state);
+    let actual = execute(chain, block, state, forced(threads));
+    let (expected, (actual, stats)) = match (expected, actual) {
+        (Ok(expected), Ok(actual)) => (expected, actual),
+        (Err(expected), Err(actual)) => {
+            assert_eq!(expected.to_string(), actual.to_string());
+            return ParallelStats::default();
+        }
+        (expected, actual) => panic!("sequential {expected:?} but parallel {actual:?}"),
+    };
+    let name = block.header.number;
+    assert_eq!(
+        expected.gas_used, actual.gas_used,
+        "block {name} gas, {threads} threads"
+    );
+    assert_eq!(
+        expected.transactions, actual.transactions,
+        "block {name} outcomes"
+    );
+    assert_eq!(expected.receipts, actual.receipts, "block {name} receipts");
+    assert_eq!(expected.blob_gas_used, actual.blob_gas_used);
+    for (address, account) in &expected.state.state {
+        assert_eq!(
+            Some(account),
+            actual.state.state.get(address),
+            "block {name}, account {address}, {threads} threads"
+        );
+    }
+    assert_eq!(
+        expected.state, actual.state,
+        "block {name} bundle, {threads} threads"
+    );
+    stats
+}
+
+#[test]
+fn generated_transfers_match_sequential_at_every_thread_count() {
+    let chain = Chain::mainnet();
+    let (block, state) = synthetic::transfers(200, 7);
+    for threads in [1, 2, 4, 8] {
+        let stats = assert_same(&chain, &block, &state, threads);
+        assert_eq!(stats.mode, Mode::Parallel);
+    }
+}
+
+#[test]
+fn empty_and_single_transaction_blocks_work() {
+    let chain = Chain::mainnet();
+    for txs in [0, 1] {
+        let (block, state) = synthetic::transfers(txs, 3);
+        for threads in [1, 8] {
+            assert_same(&chain, &block, &state, threads);
+        }
+    }
+}
+
+#[test]
+fn small_blocks_fall_back_to_sequential_under_auto() {
+    let chain = Chain::mainnet();
+    let (block, state) = synthetic::transfers(2, 3);
+    let config = ParallelConfig {
+        threads: 2,
+        fallback: Fallback::Auto,
+    };
+    let (_, stats) = execute(&chain, &block, &state, config).unwrap();
+    assert_eq!(stats.mode, Mode::SequentialSmall);
+}
+
+#[test]
+fn every_mainnet_fixture_matches_sequential() {
+    let Some(dir) = shared::fixtures_or_skip("fixtures/mainnet") else {
+        return;
+    };
+    let chain = Chain::mainnet();
+    for fixture_dir in find_fixtures(&dir).unwrap() {
+        let fixture = load_fixture(&fixture_dir).unwrap();
+        for threads in [1, 2, 4, 8] {
+            assert_same(&chain, &fixture.block, &fixture.state, threads);
+        }
+    }
+}
+
+#[test]
+fn repeated_runs_are_bit_identical() {
+    let chain = Chain::mainnet();
+    let (block, state) = synthetic::transfers(64, 11);
+    let engine = Engine::Parallel(forced(4));
+    let first = engine.execute(&chain, &block, &state).unwrap();
+    for _ in 0..5 {
+        assert_eq!(engine.execute(&chain, &block, &state).unwrap(), first);
+    }
+}
