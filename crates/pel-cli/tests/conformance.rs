@@ -102,14 +102,31 @@ fn the_parallel_engine_passes_both_suites_at_1_2_4_and_8_threads() {
         return;
     };
     for threads in ["1", "2", "4", "8"] {
-        let engine = ["--engine", "parallel", "--fallback", "never", "--threads", threads];
+        let engine = [
+            "--engine",
+            "parallel",
+            "--fallback",
+            "never",
+            "--threads",
+            threads,
+        ];
         let run = pel(&[&["statetest"][..], &engine, &[states.to_str().unwrap()]].concat());
         let (passed, failed, skipped) = summary(&run.stdout);
-        assert_eq!((failed, skipped), (0, 10), "{threads} threads: {}", run.stdout);
+        assert_eq!(
+            (failed, skipped),
+            (0, 10),
+            "{threads} threads: {}",
+            run.stdout
+        );
         assert!(passed > 21_000);
         let run = pel(&[&["blocktest"][..], &engine, &[blocks.to_str().unwrap()]].concat());
         let (passed, failed, skipped) = summary(&run.stdout);
-        assert_eq!((failed, skipped), (0, 0), "{threads} threads: {}", run.stdout);
+        assert_eq!(
+            (failed, skipped),
+            (0, 0),
+            "{threads} threads: {}",
+            run.stdout
+        );
         assert!(passed >= 573);
     }
 }

@@ -89,7 +89,10 @@ fn small_blocks_fall_back_to_sequential_under_auto() {
         fallback: Fallback::Auto,
     };
     let (_, stats) = execute(&chain, &block, &state, config).unwrap();
-    assert_eq!(stats.mode, Mode::SequentialSmall);
+    assert_eq!(
+        stats.mode,
+        Mode::Unprofitable(pel::parallel::Unprofitable::Small)
+    );
 }
 
 #[test]
@@ -115,4 +118,34 @@ fn repeated_runs_are_bit_identical() {
     for _ in 0..5 {
         assert_eq!(engine.execute(&chain, &block, &state).unwrap(), first);
     }
+}
+
+#[test]
+fn the_fallback_sees_small_and_transfer_only_blocks() {
+    use pel::parallel::{Unprofitable, unprofitable};
+    let (small, _) = synthetic::transfers(3, 1);
+    assert_eq!(unprofitable(&small), Some(Unprofitable::Small));
+    let (transfers, _) = synthetic::transfers(1_000, 1);
+    assert_eq!(unprofitable(&transfers), Some(Unprofitable::Transfers));
+}
+
+#[test]
+fn the_fallback_lets_mainnet_contract_blocks_run_in_parallel() {
+    let Some(dir) = shared::fixtures_or_skip("fixtures/mainnet/17034869") else {
+        return;
+    };
+    let fixture = load_fixture(&dir).unwrap();
+    assert_eq!(pel::parallel::unprofitable(&fixture.block), None);
+    let (_, stats) = execute(
+        &Chain::mainnet(),
+        &fixture.block,
+        &fixture.state,
+        ParallelConfig {
+            threads: 2,
+            fallback: Fallback::Auto,
+        },
+    )
+    .unwrap();
+    assert_eq!(stats.mode, Mode::Parallel);
+    assert_eq!(stats.threads, 2);
 }

@@ -2,6 +2,7 @@
 //! incarnations and validating read sets against the multi-version memory.
 
 use super::{
+    committer::Committer,
     mv_memory::{Blocked, MvMemory, TxIdx, Version},
     scheduler::{Scheduler, Task},
     vm::{self, BaseState, Execution, VmDb},
@@ -34,7 +35,7 @@ pub(crate) enum Stop {
 
 /// Everything the workers of one block share.
 #[derive(Debug)]
-pub(crate) struct Shared<'a, DB> {
+pub(crate) struct Shared<'a, DB: DatabaseRef + std::fmt::Debug> {
     pub(crate) scheduler: &'a Scheduler,
     pub(crate) mv: &'a MvMemory,
     pub(crate) base: &'a BaseState<'a, DB>,
@@ -48,7 +49,30 @@ pub(crate) struct Shared<'a, DB> {
     pub(crate) executions: &'a AtomicUsize,
 }
 
-impl<DB: DatabaseRef + Sync> Shared<'_, DB> {
+impl<DB> Shared<'_, DB>
+where
+    DB: DatabaseRef + std::fmt::Debug + Sync,
+    DB::Error: Send + Sync + 'static,
+{
+    /// The execution of transaction `tx` if it is final and now committed: executed, and its
+    /// read set still valid. Call in order, once every transaction below is committed.
+    pub(crate) fn claim_for_commit(&self, tx: TxIdx) -> Option<Execution> {
+        let claimed = self
+            .scheduler
+            .try_commit(tx, || match self.slot(tx).as_deref() {
+                Some(Some(execution)) => execution
+                    .reads
+                    .iter()
+                    .all(|(location, origin)| self.mv.still_reads(location, tx, origin)),
+                _ => false,
+            });
+        if claimed {
+            self.slot(tx).and_then(|mut slot| slot.take())
+        } else {
+            None
+        }
+    }
+
     fn slot(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxSlot>> {
         self.slots
             .get(tx)
@@ -62,8 +86,9 @@ impl<DB: DatabaseRef + Sync> Shared<'_, DB> {
     }
 
     /// One worker, whose panic outside a transaction stops the block instead of the process.
-    pub(crate) fn work_guarded(&self) {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.work())) {
+    /// The worker on the thread that owns the block executor also commits, between tasks.
+    pub(crate) fn work_guarded(&self, committer: Option<&mut Committer<'_, '_, DB>>) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.work(committer))) {
             self.stop_with(Stop::Panic {
                 tx: 0,
                 message: panic_message(&panic),
@@ -72,12 +97,15 @@ impl<DB: DatabaseRef + Sync> Shared<'_, DB> {
     }
 
     /// One worker: runs tasks until the block is done or stopped.
-    fn work(&self) {
+    fn work(&self, mut committer: Option<&mut Committer<'_, '_, DB>>) {
         let spec = self.cfg_env.spec;
         let db = VmDb::new(self.mv, self.base, spec);
         let mut evm = vm::worker_evm(db, self.block_env, self.cfg_env);
         let mut task = None;
         while !self.scheduler.done() {
+            if let Some(committer) = committer.as_deref_mut() {
+                committer.commit_ready(self);
+            }
             task = match task {
                 Some(Task::Execute(version)) => {
                     let tx = version.tx;

@@ -14,34 +14,33 @@
 //! Blocks too small for threads to pay run sequentially ([`Fallback::Auto`]), and so does a
 //! block whose transactions keep aborting: executions are bounded, never spinning.
 
+mod committer;
 mod executor;
+mod fallback;
 mod mv_memory;
 mod scheduler;
 mod vm;
 
 use crate::{
-    BlockInput, BlockOutput, Chain, ExecuteError, TxOutcome,
+    BlockInput, BlockOutput, Chain, ExecuteError,
     chain::tx_env,
     sequential,
     sequential::{Scope, execution_ctx},
 };
-use alloy_consensus::Transaction;
 use alloy_evm::{
     Evm, EvmFactory,
-    block::{BlockExecutionError, BlockExecutor, BlockValidationError},
-    eth::{EthBlockExecutor, EthEvmFactory, EthTxResult, receipt_builder::AlloyReceiptBuilder},
+    block::{BlockExecutionError, BlockExecutor},
+    eth::{EthBlockExecutor, EthEvmFactory, receipt_builder::AlloyReceiptBuilder},
 };
+use committer::Committer;
 use executor::{Shared, Stop, TxSlot};
+pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
 use mv_memory::MvMemory;
 use revm::{
-    Database, DatabaseRef,
-    context::result::ResultAndState,
-    context_interface::Cfg,
+    DatabaseRef,
     database::{State, states::bundle_state::BundleRetention},
     primitives::hardfork::SpecId,
-    state::{Account, TransactionId},
 };
-use alloy_primitives::map::Entry;
 use scheduler::Scheduler;
 use std::{
     fmt::Debug,
@@ -59,7 +58,8 @@ const MAX_EXECUTIONS_PER_TX: usize = 8;
 /// When the parallel engine hands a block to the sequential one instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fallback {
-    /// When threads cannot pay: one thread, or fewer than [`MIN_PARALLEL_TXS`] transactions.
+    /// When threads cannot pay: one thread, or a block [`unprofitable`] says is better run
+    /// sequentially.
     #[default]
     Auto,
     /// Never by size: always run Block-STM (tests and measurements of the machinery). A
@@ -91,10 +91,12 @@ pub enum Mode {
     /// Block-STM on the worker threads.
     #[default]
     Parallel,
-    /// Sequentially, because the block is too small for threads to pay.
-    SequentialSmall,
+    /// Sequentially, because only one thread was asked for.
+    OneThread,
+    /// Sequentially, because a look at the block said threads would not pay.
+    Unprofitable(Unprofitable),
     /// Sequentially, after Block-STM passed its bound on executions.
-    SequentialContended,
+    Contended,
 }
 
 /// What the parallel engine did on one block.
@@ -160,14 +162,18 @@ where
     DB: DatabaseRef + Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
-    let txs = block.transactions.len();
-    let threads = config.threads.clamp(1, txs.max(1));
-    if config.fallback == Fallback::Auto && (threads < 2 || txs < MIN_PARALLEL_TXS) {
-        return run_sequential(chain, block, db, Mode::SequentialSmall, scope);
+    let threads = config.threads.clamp(1, block.transactions.len().max(1));
+    if config.fallback == Fallback::Auto {
+        if threads < 2 {
+            return run_sequential(chain, block, db, Mode::OneThread, scope);
+        }
+        if let Some(why) = unprofitable(block) {
+            return run_sequential(chain, block, db, Mode::Unprofitable(why), scope);
+        }
     }
     match block_stm(chain, block, &db, threads, scope)? {
         Some(done) => Ok(done),
-        None => run_sequential(chain, block, db, Mode::SequentialContended, scope),
+        None => run_sequential(chain, block, db, Mode::Contended, scope),
     }
 }
 
@@ -192,6 +198,18 @@ where
         ..ParallelStats::default()
     };
     Ok((output, stats))
+}
+
+/// For each transaction, the previous transaction from the same sender: it reads the nonce
+/// and balance that one writes, so running it earlier would only be aborted.
+fn sender_hints(block: &BlockInput) -> Vec<Option<usize>> {
+    let mut last = alloy_primitives::map::AddressMap::default();
+    block
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(index, tx)| last.insert(tx.signer(), index))
+        .collect()
 }
 
 /// Block-STM; `None` when the block passed the bound on executions.
@@ -235,12 +253,13 @@ where
         let start = Instant::now();
         let base = vm::BaseState::new(db, executor.evm().db());
         let tx_count = block.transactions.len();
-        let scheduler = Scheduler::new(tx_count);
+        let scheduler = Scheduler::new(tx_count, &sender_hints(block));
         let mv = MvMemory::new();
         let tx_envs: Vec<_> = block.transactions.iter().map(tx_env).collect();
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);
         let executions = AtomicUsize::new(0);
+        let mut committer = Committer::new(executor, block, spurious_dragon);
         let shared = Shared {
             scheduler: &scheduler,
             mv: &mv,
@@ -256,9 +275,9 @@ where
         };
         std::thread::scope(|scope| {
             for _ in 1..threads {
-                scope.spawn(|| shared.work_guarded());
+                scope.spawn(|| shared.work_guarded(None));
             }
-            shared.work_guarded();
+            shared.work_guarded(Some(&mut committer));
         });
         stats.parallel_time = start.elapsed();
         stats.executions = executions.load(Ordering::Relaxed);
@@ -266,7 +285,8 @@ where
         stats.validations = scheduler.counters.validations.load(Ordering::Relaxed);
         stats.validation_aborts = scheduler.counters.aborts.load(Ordering::Relaxed);
         stats.suspensions = scheduler.counters.suspensions.load(Ordering::Relaxed);
-        match stop.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        let stopped = stop.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match stopped {
             Some(Stop::TooManyExecutions) => return Ok(None),
             Some(Stop::Panic { tx, message }) => {
                 let hash = block
@@ -282,56 +302,29 @@ where
             }
             None => {}
         }
-
-        let start = Instant::now();
-        let gas_limit_cap = cfg_env.tx_gas_limit_cap();
-        let mut outcomes = Vec::with_capacity(tx_count);
-        for (index, (tx, slot)) in block.transactions.iter().zip(slots).enumerate() {
-            let hash = *tx.tx_hash();
-            let fail = |source| ExecuteError::Transaction {
-                index,
-                hash,
-                source,
-            };
-            let available = block_env
-                .gas_limit
-                .saturating_sub(executor.cumulative_tx_gas_used);
-            if tx.gas_limit().min(gas_limit_cap) > available {
-                return Err(fail(
-                    BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas {
-                        transaction_gas_limit: tx.gas_limit(),
-                        block_available_gas: available,
-                    }
-                    .into(),
-                ));
-            }
-            let execution = slot
-                .into_inner()
-                .unwrap_or_else(|p| p.into_inner())
-                .ok_or_else(|| fail(BlockExecutionError::msg("no execution was recorded")))?;
-            let result = execution
-                .result
-                .map_err(|error| fail(BlockExecutionError::evm(error, hash)))?;
-            let mut changes = execution.state;
-            if let Entry::Vacant(entry) = changes.entry(beneficiary) {
-                // The transaction left the beneficiary alone: pay its fee on the state as
-                // committed so far, the way revm's reward would have.
-                let info = Database::basic(executor.evm_mut().db_mut(), beneficiary)
-                    .map_err(|error| fail(BlockExecutionError::other(error)))?;
-                let mut account = match info {
-                    Some(info) => Account::from(info),
-                    None => Account::new_not_existing(TransactionId::ZERO),
-                };
-                vm::credit_fee(&mut account, execution.fee, spurious_dragon);
-                entry.insert(account);
-            }
-            outcomes.push(TxOutcome::from(&result));
-            executor.commit_transaction(EthTxResult {
-                result: ResultAndState::new(result, changes),
-                blob_gas_used: tx.blob_gas_used().unwrap_or_default(),
-                tx_type: tx.tx_type(),
+        // Whatever the workers left uncommitted when the scheduler finished is final now.
+        committer.commit_ready(&shared);
+        if let Some(error) = committer.error {
+            return Err(error);
+        }
+        if !committer.finished() {
+            return Err(ExecuteError::Transaction {
+                index: committer.next,
+                hash: block
+                    .transactions
+                    .get(committer.next)
+                    .map(|tx| *tx.tx_hash())
+                    .unwrap_or_default(),
+                source: BlockExecutionError::msg("the transaction's result never became final"),
             });
         }
+        let start = Instant::now();
+        let Committer {
+            executor,
+            outcomes,
+            time,
+            ..
+        } = committer;
         let done = match scope {
             Scope::Block => {
                 let (_, result) = executor.finish().map_err(ExecuteError::PostExecution)?;
@@ -349,7 +342,7 @@ where
                 executor.blob_gas_used,
             ),
         };
-        stats.commit_time = start.elapsed();
+        stats.commit_time = time + start.elapsed();
         done
     };
     state.merge_transitions(BundleRetention::PlainState);

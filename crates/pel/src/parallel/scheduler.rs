@@ -22,6 +22,8 @@ enum Status {
     Executing(Incarnation),
     Executed(Incarnation),
     Aborting(Incarnation),
+    /// Final: committed to the block, never to be aborted again.
+    Committed,
 }
 
 #[derive(Debug)]
@@ -59,16 +61,29 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    pub(crate) fn new(tx_count: usize) -> Self {
+    /// A scheduler for `tx_count` transactions. `hints[j] = Some(i)` (with `i < j`) says that
+    /// transaction `j` most likely reads what `i` writes (the same sender, say): `j` then waits
+    /// for `i`'s first execution instead of running early on stale reads and aborting.
+    pub(crate) fn new(tx_count: usize, hints: &[Option<TxIdx>]) -> Self {
+        let mut states: Vec<TxState> = (0..tx_count)
+            .map(|_| TxState {
+                status: Status::ReadyToExecute(0),
+                dependents: Vec::new(),
+            })
+            .collect();
+        for (tx, hint) in hints.iter().enumerate() {
+            if let Some(blocking) = hint
+                && *blocking < tx
+                && let Some(blocking_state) = states.get_mut(*blocking)
+            {
+                blocking_state.dependents.push(tx);
+                if let Some(state) = states.get_mut(tx) {
+                    state.status = Status::Aborting(0);
+                }
+            }
+        }
         Self {
-            txs: (0..tx_count)
-                .map(|_| {
-                    Mutex::new(TxState {
-                        status: Status::ReadyToExecute(0),
-                        dependents: Vec::new(),
-                    })
-                })
-                .collect(),
+            txs: states.into_iter().map(Mutex::new).collect(),
             execution_idx: AtomicUsize::new(0),
             validation_idx: AtomicUsize::new(0),
             decrease_cnt: AtomicUsize::new(0),
@@ -113,6 +128,25 @@ impl Scheduler {
     fn decrease_execution_idx(&self, target: TxIdx) {
         self.execution_idx.fetch_min(target, Ordering::SeqCst);
         self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Marks executed transaction `tx` committed if `still_valid` confirms its read set; if it
+    /// does not, schedules it for validation again. Only valid once every transaction below
+    /// is committed, so that nothing it read can change any more.
+    pub(crate) fn try_commit(&self, tx: TxIdx, still_valid: impl FnOnce() -> bool) -> bool {
+        let Some(mut state) = self.tx(tx) else {
+            return false;
+        };
+        if !matches!(state.status, Status::Executed(_)) {
+            return false;
+        }
+        if !still_valid() {
+            drop(state);
+            self.decrease_validation_idx(tx);
+            return false;
+        }
+        state.status = Status::Committed;
+        true
     }
 
     fn decrease_validation_idx(&self, target: TxIdx) {
@@ -175,7 +209,7 @@ impl Scheduler {
         let Some(mut blocking_state) = self.tx(blocking) else {
             return false;
         };
-        if let Status::Executed(_) = blocking_state.status {
+        if let Status::Executed(_) | Status::Committed = blocking_state.status {
             return false;
         }
         if let Some(mut state) = self.tx(tx)
@@ -284,12 +318,12 @@ mod tests {
 
     #[test]
     fn an_empty_block_is_done_at_once() {
-        assert!(Scheduler::new(0).done());
+        assert!(Scheduler::new(0, &[]).done());
     }
 
     #[test]
     fn executes_and_validates_every_transaction_once_without_conflicts() {
-        let scheduler = Scheduler::new(5);
+        let scheduler = Scheduler::new(5, &[]);
         let (mut executed, mut validated) = (Vec::new(), Vec::new());
         run_to_completion(&scheduler, |task| match task {
             Task::Execute(version) => {
@@ -309,7 +343,7 @@ mod tests {
 
     #[test]
     fn an_aborted_transaction_runs_again_with_the_next_incarnation() {
-        let scheduler = Scheduler::new(2);
+        let scheduler = Scheduler::new(2, &[]);
         let mut executions = Vec::new();
         let mut aborted_once = false;
         run_to_completion(&scheduler, |task| match task {
@@ -333,23 +367,64 @@ mod tests {
     }
 
     #[test]
-    fn a_suspended_transaction_resumes_after_its_blocker_executes() {
-        let scheduler = Scheduler::new(2);
-        let first = scheduler.next_task();
-        let second = scheduler.next_task();
+    fn a_hinted_transaction_waits_for_its_hint() {
+        let scheduler = Scheduler::new(2, &[None, Some(0)]);
         assert_eq!(
-            first,
+            scheduler.next_task(),
             Some(Task::Execute(Version {
                 tx: 0,
                 incarnation: 0
             }))
         );
+        // Transaction 1 waits: nothing to do until 0 has executed.
+        assert_eq!(scheduler.next_task(), None);
+        scheduler.finish_execution(
+            Version {
+                tx: 0,
+                incarnation: 0,
+            },
+            true,
+        );
+        let mut next = None;
+        for _ in 0..10 {
+            if let Some(Task::Execute(version)) = scheduler.next_task() {
+                next = Some(version);
+                break;
+            }
+        }
         assert_eq!(
-            second,
-            Some(Task::Execute(Version {
+            next,
+            Some(Version {
+                tx: 1,
+                incarnation: 1
+            })
+        );
+    }
+
+    /// The next execution task, skipping the (empty) validation turns in between.
+    fn next_execution(scheduler: &Scheduler) -> Option<Version> {
+        (0..10).find_map(|_| match scheduler.next_task() {
+            Some(Task::Execute(version)) => Some(version),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_suspended_transaction_resumes_after_its_blocker_executes() {
+        let scheduler = Scheduler::new(2, &[]);
+        assert_eq!(
+            next_execution(&scheduler),
+            Some(Version {
+                tx: 0,
+                incarnation: 0
+            })
+        );
+        assert_eq!(
+            next_execution(&scheduler),
+            Some(Version {
                 tx: 1,
                 incarnation: 0
-            }))
+            })
         );
         // Transaction 1 reads an estimate of transaction 0, which is still executing.
         assert!(scheduler.add_dependency(1, 0));

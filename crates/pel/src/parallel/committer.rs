@@ -1,0 +1,166 @@
+//! Rolling commit: final transaction results go into the block executor in order while the
+//! workers are still executing the transactions above them.
+//!
+//! Transaction `i` is final once every transaction below it is committed (so nothing it can
+//! read will change again), it has executed, and its read set still validates. The worker that
+//! holds the commit lock then marks it committed (no validation can abort it any more) and
+//! hands its state changes to `alloy-evm`'s block executor, which builds the receipt, adds the
+//! gas and commits the state exactly as for the sequential engine. The beneficiary's fee, kept
+//! out of the parallel phase, is paid here on the committed state.
+
+use super::{executor::Shared, mv_memory::TxIdx, vm};
+use crate::{BlockInput, ExecuteError, TxOutcome};
+use alloy_consensus::Transaction;
+use alloy_evm::{
+    EthEvm, Evm,
+    block::{BlockExecutionError, BlockExecutor, BlockValidationError},
+    eth::{EthBlockExecutor, EthTxResult, receipt_builder::AlloyReceiptBuilder},
+    precompiles::PrecompilesMap,
+};
+use alloy_primitives::{Address, map::Entry};
+use revm::{
+    Database, DatabaseRef,
+    context::result::ResultAndState,
+    database::{State, WrapDatabaseRef},
+    inspector::NoOpInspector,
+    state::{Account, TransactionId},
+};
+use std::{
+    fmt::Debug,
+    time::{Duration, Instant},
+};
+
+/// The block executor the committed transactions go through.
+pub(crate) type BlockExec<'a, 'db, DB> = EthBlockExecutor<
+    'a,
+    EthEvm<&'a mut State<WrapDatabaseRef<&'db DB>>, NoOpInspector, PrecompilesMap>,
+    &'a crate::Chain,
+    AlloyReceiptBuilder,
+>;
+
+/// The commit side of a block: the executor, and how far it has got.
+pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
+    pub(crate) executor: BlockExec<'a, 'db, DB>,
+    block: &'a BlockInput,
+    beneficiary: Address,
+    spurious_dragon: bool,
+    gas_limit: u64,
+    gas_limit_cap: u64,
+    /// The next transaction to commit.
+    pub(crate) next: TxIdx,
+    pub(crate) outcomes: Vec<TxOutcome>,
+    /// The first transaction that could not be committed; the block fails with it.
+    pub(crate) error: Option<ExecuteError>,
+    pub(crate) time: Duration,
+}
+
+impl<DB: DatabaseRef + Debug> Debug for Committer<'_, '_, DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Committer")
+            .field("next", &self.next)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, 'db, DB> Committer<'a, 'db, DB>
+where
+    DB: DatabaseRef + Debug + Sync,
+    DB::Error: Send + Sync + 'static,
+{
+    pub(crate) fn new(
+        executor: BlockExec<'a, 'db, DB>,
+        block: &'a BlockInput,
+        spurious_dragon: bool,
+    ) -> Self {
+        let beneficiary = executor.evm().block().beneficiary;
+        let gas_limit = executor.evm().block().gas_limit;
+        let gas_limit_cap =
+            revm::context_interface::Cfg::tx_gas_limit_cap(executor.evm().cfg_env());
+        Self {
+            executor,
+            block,
+            beneficiary,
+            spurious_dragon,
+            gas_limit,
+            gas_limit_cap,
+            next: 0,
+            outcomes: Vec::with_capacity(block.transactions.len()),
+            error: None,
+            time: Duration::ZERO,
+        }
+    }
+
+    /// Whether every transaction is committed, or the block failed.
+    pub(crate) fn finished(&self) -> bool {
+        self.error.is_some() || self.next >= self.block.transactions.len()
+    }
+
+    /// Commits every transaction that is final, in order, and stops at the first that is not.
+    pub(crate) fn commit_ready(&mut self, shared: &Shared<'_, DB>) {
+        let start = Instant::now();
+        while !self.finished() {
+            let index = self.next;
+            let Some(execution) = shared.claim_for_commit(index) else {
+                break;
+            };
+            if let Err(error) = self.commit(index, execution) {
+                self.error = Some(error);
+                break;
+            }
+            self.next += 1;
+        }
+        if self.finished() {
+            shared.scheduler.halt();
+        }
+        self.time += start.elapsed();
+    }
+
+    fn commit(&mut self, index: TxIdx, execution: vm::Execution) -> Result<(), ExecuteError> {
+        let Some(tx) = self.block.transactions.get(index) else {
+            return Ok(());
+        };
+        let hash = *tx.tx_hash();
+        let fail = |source| ExecuteError::Transaction {
+            index,
+            hash,
+            source,
+        };
+        // As `alloy-evm` checks before executing: the gas limit must fit what is left.
+        let available = self
+            .gas_limit
+            .saturating_sub(self.executor.cumulative_tx_gas_used);
+        if tx.gas_limit().min(self.gas_limit_cap) > available {
+            return Err(fail(
+                BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas {
+                    transaction_gas_limit: tx.gas_limit(),
+                    block_available_gas: available,
+                }
+                .into(),
+            ));
+        }
+        let result = execution
+            .result
+            .map_err(|error| fail(BlockExecutionError::evm(error, hash)))?;
+        let mut changes = execution.state;
+        if let Entry::Vacant(entry) = changes.entry(self.beneficiary) {
+            // The transaction left the beneficiary alone: pay its fee on the state as
+            // committed so far, the way revm's reward would have.
+            let info = Database::basic(self.executor.evm_mut().db_mut(), self.beneficiary)
+                .map_err(|error| fail(BlockExecutionError::other(error)))?;
+            let mut account = match info {
+                Some(info) => Account::from(info),
+                None => Account::new_not_existing(TransactionId::ZERO),
+            };
+            vm::credit_fee(&mut account, execution.fee, self.spurious_dragon);
+            entry.insert(account);
+        }
+        self.outcomes.push(TxOutcome::from(&result));
+        self.executor.commit_transaction(EthTxResult {
+            result: ResultAndState::new(result, changes),
+            blob_gas_used: tx.blob_gas_used().unwrap_or_default(),
+            tx_type: tx.tx_type(),
+        });
+        Ok(())
+    }
+}
