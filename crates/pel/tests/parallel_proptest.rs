@@ -141,7 +141,7 @@ fn tx_spec() -> impl Strategy<Value = TxSpec> {
 /// Any kind, with the create-destroy-recreate-read kinds weighted up so that sequences of
 /// them are common.
 fn kind() -> impl Strategy<Value = u8> {
-    prop_oneof![6 => 0u8..14, 2 => Just(8u8), 2 => Just(11u8), 1 => Just(12u8)]
+    prop_oneof![6 => 0u8..15, 2 => Just(13u8), 2 => Just(8u8), 2 => Just(11u8), 1 => Just(12u8)]
 }
 
 /// A block and its pre-state from the specs, with the beneficiary chosen by `coinbase`.
@@ -175,7 +175,7 @@ fn build(specs: &[TxSpec], coinbase: u8) -> (BlockInput, InMemoryState) {
     let mut transactions = Vec::new();
     for spec in specs {
         let sender = spec.sender as usize;
-        let value = U256::from(spec.value * 1_000);
+        let value = U256::from(spec.value * 1_000 + u64::from(spec.kind == 13));
         let word = |n: u8| U256::from(n).to_be_bytes::<32>();
         let (to, input, gas) = match spec.kind {
             0 => (
@@ -199,6 +199,7 @@ fn build(specs: &[TxSpec], coinbase: u8) -> (BlockInput, InMemoryState) {
             10 => (TxKind::Create, init_code().to_vec(), 200_000),
             11 => (TxKind::Call(created(spec.arg)), vec![], 100_000),
             12 => (TxKind::Call(created(spec.arg)), vec![1], 100_000),
+            13 => (TxKind::Call(WATCHED), vec![], 21_000),
             _ => (
                 TxKind::Call(Address::with_last_byte(spec.arg % 4)),
                 vec![],

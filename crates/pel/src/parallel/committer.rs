@@ -143,17 +143,23 @@ where
             .result
             .map_err(|error| fail(BlockExecutionError::evm(error, hash)))?;
         let mut changes = execution.state;
-        if let Entry::Vacant(entry) = changes.entry(self.beneficiary) {
-            // The transaction left the beneficiary alone: pay its fee on the state as
-            // committed so far, the way revm's reward would have.
-            let info = Database::basic(self.executor.evm_mut().db_mut(), self.beneficiary)
-                .map_err(|error| fail(BlockExecutionError::other(error)))?;
-            let mut account = match info {
-                Some(info) => Account::from(info),
-                None => Account::new_not_existing(TransactionId::ZERO),
-            };
-            vm::credit_fee(&mut account, execution.fee, self.spurious_dragon);
-            entry.insert(account);
+        // What the parallel phase kept as balance deltas is paid on the state as committed so
+        // far, the way revm would have: the beneficiary's fee if the transaction left the
+        // beneficiary alone, and a plain transfer's amount to its lazily read recipient.
+        let credits = std::iter::once((self.beneficiary, execution.fee))
+            .chain(execution.lazy_credit)
+            .collect::<Vec<_>>();
+        for (address, amount) in credits {
+            if let Entry::Vacant(entry) = changes.entry(address) {
+                let info = Database::basic(self.executor.evm_mut().db_mut(), address)
+                    .map_err(|error| fail(BlockExecutionError::other(error)))?;
+                let mut account = match info {
+                    Some(info) => Account::from(info),
+                    None => Account::new_not_existing(TransactionId::ZERO),
+                };
+                vm::credit(&mut account, amount, self.spurious_dragon);
+                entry.insert(account);
+            }
         }
         self.outcomes.push(TxOutcome::from(&result));
         self.executor.commit_transaction(EthTxResult {

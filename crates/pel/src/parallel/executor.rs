@@ -40,6 +40,8 @@ pub(crate) struct Shared<'a, DB: DatabaseRef + std::fmt::Debug> {
     pub(crate) mv: &'a MvMemory,
     pub(crate) base: &'a BaseState<'a, DB>,
     pub(crate) tx_envs: &'a [TxEnv],
+    /// For each transaction, the recipient it may read lazily (see `lazy_recipients` in the parent module).
+    pub(crate) lazy_recipients: &'a [Option<Address>],
     pub(crate) slots: &'a [Mutex<TxSlot>],
     pub(crate) block_env: &'a BlockEnv,
     pub(crate) cfg_env: &'a CfgEnv,
@@ -139,7 +141,8 @@ where
                 return None;
             }
             let tx_env = self.tx_envs.get(version.tx)?.clone();
-            match vm::execute(evm, version.tx, tx_env, self.beneficiary) {
+            let lazy = self.lazy_recipients.get(version.tx).copied().flatten();
+            match vm::execute(evm, version.tx, tx_env, self.beneficiary, lazy) {
                 Err(Blocked(blocking)) => {
                     if self.scheduler.add_dependency(version.tx, blocking) {
                         return None;

@@ -212,6 +212,33 @@ fn sender_hints(block: &BlockInput) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// For each plain value transfer (no input, a value, no authorizations), its recipient: read
+/// lazily, the transfer becomes a balance delta, so transfers into one account stop
+/// conflicting. Not for the sender itself, the beneficiary, precompile-range addresses, or
+/// before Spurious Dragon (where touching an empty account has other effects).
+fn lazy_recipients(
+    block: &BlockInput,
+    beneficiary: alloy_primitives::Address,
+    spurious_dragon: bool,
+) -> Vec<Option<alloy_primitives::Address>> {
+    use alloy_consensus::Transaction;
+    block
+        .transactions
+        .iter()
+        .map(|tx| {
+            let to = tx.to()?;
+            let plain = spurious_dragon
+                && tx.input().is_empty()
+                && !tx.value().is_zero()
+                && tx.authorization_list().is_none_or(|list| list.is_empty())
+                && to != tx.signer()
+                && to != beneficiary
+                && to.as_slice().iter().take(18).any(|byte| *byte != 0);
+            plain.then_some(to)
+        })
+        .collect()
+}
+
 /// Block-STM; `None` when the block passed the bound on executions.
 fn block_stm<DB>(
     chain: &Chain,
@@ -256,6 +283,7 @@ where
         let scheduler = Scheduler::new(tx_count, &sender_hints(block));
         let mv = MvMemory::new();
         let tx_envs: Vec<_> = block.transactions.iter().map(tx_env).collect();
+        let lazy = lazy_recipients(block, beneficiary, spurious_dragon);
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);
         let executions = AtomicUsize::new(0);
@@ -265,6 +293,7 @@ where
             mv: &mv,
             base: &base,
             tx_envs: &tx_envs,
+            lazy_recipients: &lazy,
             slots: &slots,
             block_env: &block_env,
             cfg_env: &cfg_env,

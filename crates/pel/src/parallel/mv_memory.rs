@@ -14,7 +14,6 @@
 use alloy_primitives::{Address, U256, map::HashMap};
 use revm::state::AccountInfo;
 use std::{
-    collections::BTreeMap,
     hash::{BuildHasher, Hash},
     sync::{Mutex, MutexGuard},
 };
@@ -72,6 +71,9 @@ pub(crate) enum ReadOrigin {
     Version(Version),
     /// Balance deltas (highest first), then a write or the base state beneath them.
     Deltas(Vec<Version>, Option<Version>),
+    /// Only that an account has no code, as the write beneath any balance deltas (or the base
+    /// state, `None`) says: what a plain transfer needs of its recipient.
+    Codeless(Option<Version>),
 }
 
 /// A read that cannot complete until the transaction it names finishes re-executing.
@@ -94,6 +96,15 @@ pub(crate) enum Resolved {
 }
 
 impl Resolved {
+    /// The version of the account write beneath any balance deltas; `None` for the base state.
+    pub(crate) fn underlying(&self) -> Option<Version> {
+        match self {
+            Self::Base => None,
+            Self::Value(version, _) => Some(*version),
+            Self::Deltas { below, .. } => below.as_ref().map(|(version, _)| *version),
+        }
+    }
+
     /// The origin to record in the read set.
     pub(crate) fn origin(&self) -> ReadOrigin {
         match self {
@@ -108,7 +119,42 @@ impl Resolved {
 
 const SHARDS: usize = 64;
 
-type Shard = HashMap<Location, BTreeMap<TxIdx, Entry>>;
+/// The writes to one location, sorted by transaction. Most locations have one or two
+/// writers, so a sorted vector beats a tree (one small allocation, no nodes).
+#[derive(Debug, Default)]
+struct Versions(Vec<(TxIdx, Entry)>);
+
+impl Versions {
+    fn insert(&mut self, tx: TxIdx, entry: Entry) {
+        match self.0.binary_search_by_key(&tx, |(t, _)| *t) {
+            Ok(at) => {
+                if let Some(slot) = self.0.get_mut(at) {
+                    slot.1 = entry;
+                }
+            }
+            Err(at) => self.0.insert(at, (tx, entry)),
+        }
+    }
+
+    fn get_mut(&mut self, tx: TxIdx) -> Option<&mut Entry> {
+        let at = self.0.binary_search_by_key(&tx, |(t, _)| *t).ok()?;
+        self.0.get_mut(at).map(|(_, entry)| entry)
+    }
+
+    fn remove(&mut self, tx: TxIdx) {
+        if let Ok(at) = self.0.binary_search_by_key(&tx, |(t, _)| *t) {
+            self.0.remove(at);
+        }
+    }
+
+    /// Entries of transactions below `reader`, highest first.
+    fn below(&self, reader: TxIdx) -> impl Iterator<Item = &(TxIdx, Entry)> {
+        let end = self.0.partition_point(|(t, _)| *t < reader);
+        self.0.iter().take(end).rev()
+    }
+}
+
+type Shard = HashMap<Location, Versions>;
 
 /// The multi-version memory of one block.
 pub(crate) struct MvMemory {
@@ -167,7 +213,7 @@ impl MvMemory {
             if !writes.iter().any(|(written, _)| written == location) {
                 let mut shard = self.shard(location);
                 if let Some(versions) = shard.get_mut(location) {
-                    versions.remove(&version.tx);
+                    versions.remove(version.tx);
                 }
             }
         }
@@ -178,7 +224,7 @@ impl MvMemory {
     pub(crate) fn convert_writes_to_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
         for (location, _) in writes {
             let mut shard = self.shard(location);
-            if let Some(entry) = shard.get_mut(location).and_then(|v| v.get_mut(&tx)) {
+            if let Some(entry) = shard.get_mut(location).and_then(|v| v.get_mut(tx)) {
                 *entry = Entry::Estimate;
             }
         }
@@ -191,7 +237,7 @@ impl MvMemory {
             return Ok(Resolved::Base);
         };
         let mut deltas: Option<(U256, Vec<Version>)> = None;
-        for (tx, entry) in versions.range(..reader).rev() {
+        for (tx, entry) in versions.below(reader) {
             let (incarnation, value) = match entry {
                 Entry::Estimate => return Err(Blocked(*tx)),
                 Entry::Data(incarnation, value) => (*incarnation, value),
@@ -235,9 +281,12 @@ impl MvMemory {
         reader: TxIdx,
         origin: &ReadOrigin,
     ) -> bool {
-        match self.read(location, reader) {
-            Ok(resolved) => resolved.origin() == *origin,
-            Err(Blocked(_)) => false,
+        match (self.read(location, reader), origin) {
+            (Ok(resolved), ReadOrigin::Codeless(underlying)) => {
+                resolved.underlying() == *underlying
+            }
+            (Ok(resolved), origin) => resolved.origin() == *origin,
+            (Err(Blocked(_)), _) => false,
         }
     }
 }

@@ -23,7 +23,7 @@ use revm::{
     database::{State, WrapDatabaseRef},
     database_interface::DBErrorMarker,
     handler::{EvmTr, FrameResult, Handler, MainBuilder, MainContext, MainnetContext, MainnetEvm},
-    primitives::hardfork::SpecId,
+    primitives::{KECCAK_EMPTY, hardfork::SpecId},
     state::{Account, AccountInfo, EvmState},
 };
 use std::{cell::Cell, fmt};
@@ -118,6 +118,10 @@ pub(crate) struct VmDb<'a, DB> {
     reads: Vec<(Location, ReadOrigin)>,
     accounts_read: AddressMap<Option<AccountInfo>>,
     wipes_read: AddressSet,
+    /// The recipient of a plain transfer, read lazily: only its lack of code matters.
+    lazy_recipient: Option<Address>,
+    /// Whether the recipient was indeed read lazily (it has no code).
+    lazy_applied: bool,
 }
 
 impl<'a, DB: DatabaseRef> VmDb<'a, DB> {
@@ -130,11 +134,15 @@ impl<'a, DB: DatabaseRef> VmDb<'a, DB> {
             reads: Vec::new(),
             accounts_read: AddressMap::default(),
             wipes_read: AddressSet::default(),
+            lazy_recipient: None,
+            lazy_applied: false,
         }
     }
 
-    fn start(&mut self, tx: TxIdx) {
+    fn start(&mut self, tx: TxIdx, lazy_recipient: Option<Address>) {
         self.tx = tx;
+        self.lazy_recipient = lazy_recipient;
+        self.lazy_applied = false;
         self.reads.clear();
         self.accounts_read.clear();
         self.wipes_read.clear();
@@ -153,6 +161,23 @@ impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, VmError> {
         let location = Location::Account(address);
         let resolved = self.resolve(&location)?;
+        if self.lazy_recipient == Some(address) {
+            let underlying = match &resolved {
+                Resolved::Value(_, Value::Account(info)) => info.clone(),
+                Resolved::Deltas {
+                    below: Some((_, info)),
+                    ..
+                } => info.clone(),
+                _ => self.base.basic(address)?,
+            };
+            if underlying.is_none_or(|info| info.code_hash == KECCAK_EMPTY) {
+                // Its balance is not observed: the transfer becomes a balance delta.
+                self.lazy_applied = true;
+                self.reads
+                    .push((location, ReadOrigin::Codeless(resolved.underlying())));
+                return Ok(Some(AccountInfo::default()));
+            }
+        }
         let info = match &resolved {
             Resolved::Base => self.base.basic(address)?,
             Resolved::Value(_, Value::Account(info)) => info.clone(),
@@ -293,6 +318,8 @@ pub(crate) struct Execution {
     pub(crate) writes: Vec<(Location, Value)>,
     /// The fee it owes the beneficiary, already in `state` if the beneficiary is there.
     pub(crate) fee: U256,
+    /// A plain transfer's recipient read lazily and the amount it receives; not in `state`.
+    pub(crate) lazy_credit: Option<(Address, U256)>,
 }
 
 /// Executes transaction `tx` on `evm`; `Err` names the transaction whose ESTIMATE it read.
@@ -301,8 +328,9 @@ pub(crate) fn execute<DB: DatabaseRef>(
     tx: TxIdx,
     tx_env: TxEnv,
     beneficiary: Address,
+    lazy_recipient: Option<Address>,
 ) -> Result<Execution, Blocked> {
-    evm.ctx.journaled_state.database.start(tx);
+    evm.ctx.journaled_state.database.start(tx, lazy_recipient);
     evm.ctx.set_tx(tx_env);
     let mut handler = DeferredFee::<WorkerEvm<'_, DB>> {
         fee: Cell::new(U256::ZERO),
@@ -317,9 +345,21 @@ pub(crate) fn execute<DB: DatabaseRef>(
     let spurious_dragon = db.spurious_dragon;
     let mut writes = Vec::new();
     let fee = handler.fee.get();
+    let mut lazy_credit = None;
     if result.is_ok() {
+        if let Some(recipient) = lazy_recipient.filter(|_| db.lazy_applied)
+            && let Some(account) = state.remove(&recipient)
+            && account.is_touched()
+        {
+            // The recipient was served as an empty account: its balance is what it received.
+            writes.push((
+                Location::Account(recipient),
+                Value::BalanceDelta(account.info.balance),
+            ));
+            lazy_credit = Some((recipient, account.info.balance));
+        }
         match state.get_mut(&beneficiary) {
-            Some(account) => credit_fee(account, fee, spurious_dragon),
+            Some(account) => credit(account, fee, spurious_dragon),
             None => writes.push((Location::Account(beneficiary), Value::BalanceDelta(fee))),
         }
         write_set(&state, &db.accounts_read, &mut writes);
@@ -330,15 +370,17 @@ pub(crate) fn execute<DB: DatabaseRef>(
         reads: std::mem::take(&mut db.reads),
         writes,
         fee,
+        lazy_credit,
     })
 }
 
-/// Pays `fee` to the beneficiary's account as revm's reward does: a touch and a balance
-/// increase, with the pre-Spurious-Dragon rule for empty accounts that revm applies when it
-/// finalizes a transaction (a new empty account is created, an existing one left alone).
-pub(crate) fn credit_fee(account: &mut Account, fee: U256, spurious_dragon: bool) {
+/// Credits `amount` to an account as revm's reward (or a value transfer) does: a touch and a
+/// balance increase, with the pre-Spurious-Dragon rule for empty accounts that revm applies
+/// when it finalizes a transaction (a new empty account is created, an existing one left
+/// alone).
+pub(crate) fn credit(account: &mut Account, amount: U256, spurious_dragon: bool) {
     account.mark_touch();
-    if let Some(balance) = account.info.balance.checked_add(fee) {
+    if let Some(balance) = account.info.balance.checked_add(amount) {
         account.info.balance = balance;
     }
     if !spurious_dragon
