@@ -199,3 +199,69 @@ fn unknown_engine_is_a_usage_error() {
         run.stderr
     );
 }
+
+#[test]
+fn parallel_engine_reports_its_statistics_in_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    generated_fixture(tmp.path(), 40);
+    let dir = tmp.path().to_str().unwrap();
+    let run = pel(&[
+        "exec",
+        "--engine",
+        "parallel",
+        "--threads",
+        "2",
+        "--fallback",
+        "never",
+        "--json",
+        dir,
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(report["passed"], true);
+    let stats = &report["stats"];
+    assert_eq!(stats["mode"], "parallel");
+    assert_eq!(stats["threads"], 2);
+    assert!(stats["executions"].as_u64().unwrap() >= 40);
+    for field in [
+        "re_executions",
+        "validations",
+        "validation_aborts",
+        "suspensions",
+    ] {
+        assert!(stats[field].is_u64(), "{field} missing: {stats}");
+    }
+    assert!(stats["parallel_ms"].as_f64().unwrap() > 0.0);
+    // Sequential has no statistics; the block line of text names the mode.
+    let run = pel(&["exec", "--json", dir]);
+    let report: Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
+    assert!(report["stats"].is_null());
+    let run = pel(&["exec", "--engine", "parallel", "--threads", "2", dir]);
+    assert!(
+        run.stdout.contains("[sequential: small block]"),
+        "{}",
+        run.stdout
+    );
+    let run = pel(&[
+        "exec",
+        "--engine",
+        "parallel",
+        "--threads",
+        "2",
+        "--fallback",
+        "never",
+        dir,
+    ]);
+    assert!(
+        run.stdout.contains("[parallel on 2 threads: "),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn zero_threads_is_a_usage_error() {
+    let run = pel(&["exec", "--engine", "parallel", "--threads", "0"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--threads"), "{}", run.stderr);
+}

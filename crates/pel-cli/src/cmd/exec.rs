@@ -48,6 +48,8 @@ struct BlockReport {
 #[derive(Debug, Serialize)]
 struct StatsReport {
     mode: String,
+    #[serde(skip)]
+    description: String,
     threads: usize,
     executions: usize,
     re_executions: usize,
@@ -61,7 +63,8 @@ struct StatsReport {
 impl From<ParallelStats> for StatsReport {
     fn from(stats: ParallelStats) -> Self {
         Self {
-            mode: format!("{:?}", stats.mode),
+            mode: stats.mode.name().to_owned(),
+            description: stats.mode.to_string(),
             threads: stats.threads,
             executions: stats.executions,
             re_executions: stats.re_executions,
@@ -250,15 +253,13 @@ impl BlockReport {
         for u in &self.unchecked {
             line.push_str(&format!("  ({} unchecked: {})", u.field, u.reason));
         }
-        if let Some(stats) = &self.stats {
-            line.push_str(&format!(
-                "  [{} on {} threads: {} executions, {} aborts, {} suspensions]",
-                stats.mode,
-                stats.threads,
-                stats.executions,
-                stats.validation_aborts,
-                stats.suspensions
-            ));
+        match &self.stats {
+            Some(stats) if stats.mode == "parallel" => line.push_str(&format!(
+                "  [parallel on {} threads: {} executions, {} aborts, {} suspensions]",
+                stats.threads, stats.executions, stats.validation_aborts, stats.suspensions
+            )),
+            Some(stats) => line.push_str(&format!("  [{}]", stats.description)),
+            None => {}
         }
         for note in &self.notes {
             line.push_str(&format!("  (note: {note})"));

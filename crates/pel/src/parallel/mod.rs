@@ -99,6 +99,34 @@ pub enum Mode {
     Contended,
 }
 
+impl Mode {
+    /// A short stable name: `parallel`, `one-thread`, `small`, `transfers`, `chained` or
+    /// `contended`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Parallel => "parallel",
+            Self::OneThread => "one-thread",
+            Self::Unprofitable(Unprofitable::Small) => "small",
+            Self::Unprofitable(Unprofitable::Transfers) => "transfers",
+            Self::Unprofitable(Unprofitable::Chained) => "chained",
+            Self::Contended => "contended",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Parallel => "parallel",
+            Self::OneThread => "sequential: one thread",
+            Self::Unprofitable(Unprofitable::Small) => "sequential: small block",
+            Self::Unprofitable(Unprofitable::Transfers) => "sequential: mostly plain transfers",
+            Self::Unprofitable(Unprofitable::Chained) => "sequential: one dependency chain",
+            Self::Contended => "sequential: too many re-executions",
+        })
+    }
+}
+
 /// What the parallel engine did on one block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ParallelStats {
