@@ -120,37 +120,73 @@ impl Resolved {
 const SHARDS: usize = 64;
 
 /// The writes to one location, sorted by transaction. Most locations have one or two
-/// writers, so a sorted vector beats a tree (one small allocation, no nodes).
+/// writers, so a sorted vector beats a tree (one small allocation, no nodes). Beside it, the
+/// transactions whose entry is not a balance delta, so that the write beneath a run of deltas
+/// (all a plain transfer's recipient needs) is found without walking them.
 #[derive(Debug, Default)]
-struct Versions(Vec<(TxIdx, Entry)>);
+struct Versions {
+    entries: Vec<(TxIdx, Entry)>,
+    not_deltas: Vec<TxIdx>,
+}
+
+impl Entry {
+    fn is_delta(&self) -> bool {
+        matches!(self, Self::Data(_, Value::BalanceDelta(_)))
+    }
+}
 
 impl Versions {
     fn insert(&mut self, tx: TxIdx, entry: Entry) {
-        match self.0.binary_search_by_key(&tx, |(t, _)| *t) {
+        let delta = entry.is_delta();
+        match self.entries.binary_search_by_key(&tx, |(t, _)| *t) {
             Ok(at) => {
-                if let Some(slot) = self.0.get_mut(at) {
+                if let Some(slot) = self.entries.get_mut(at) {
                     slot.1 = entry;
                 }
             }
-            Err(at) => self.0.insert(at, (tx, entry)),
+            Err(at) => self.entries.insert(at, (tx, entry)),
+        }
+        match (self.not_deltas.binary_search(&tx), delta) {
+            (Ok(at), true) => {
+                self.not_deltas.remove(at);
+            }
+            (Err(at), false) => self.not_deltas.insert(at, tx),
+            _ => {}
         }
     }
 
-    fn get_mut(&mut self, tx: TxIdx) -> Option<&mut Entry> {
-        let at = self.0.binary_search_by_key(&tx, |(t, _)| *t).ok()?;
-        self.0.get_mut(at).map(|(_, entry)| entry)
+    fn mark_estimate(&mut self, tx: TxIdx) {
+        if let Ok(at) = self.entries.binary_search_by_key(&tx, |(t, _)| *t)
+            && let Some(slot) = self.entries.get_mut(at)
+        {
+            slot.1 = Entry::Estimate;
+            if let Err(at) = self.not_deltas.binary_search(&tx) {
+                self.not_deltas.insert(at, tx);
+            }
+        }
     }
 
     fn remove(&mut self, tx: TxIdx) {
-        if let Ok(at) = self.0.binary_search_by_key(&tx, |(t, _)| *t) {
-            self.0.remove(at);
+        if let Ok(at) = self.entries.binary_search_by_key(&tx, |(t, _)| *t) {
+            self.entries.remove(at);
+        }
+        if let Ok(at) = self.not_deltas.binary_search(&tx) {
+            self.not_deltas.remove(at);
         }
     }
 
     /// Entries of transactions below `reader`, highest first.
     fn below(&self, reader: TxIdx) -> impl Iterator<Item = &(TxIdx, Entry)> {
-        let end = self.0.partition_point(|(t, _)| *t < reader);
-        self.0.iter().take(end).rev()
+        let end = self.entries.partition_point(|(t, _)| *t < reader);
+        self.entries.iter().take(end).rev()
+    }
+
+    /// The highest entry below `reader` that is not a balance delta.
+    fn highest_not_delta_below(&self, reader: TxIdx) -> Option<&(TxIdx, Entry)> {
+        let end = self.not_deltas.partition_point(|t| *t < reader);
+        let tx = *self.not_deltas.get(end.checked_sub(1)?)?;
+        let at = self.entries.binary_search_by_key(&tx, |(t, _)| *t).ok()?;
+        self.entries.get(at)
     }
 }
 
@@ -224,8 +260,8 @@ impl MvMemory {
     pub(crate) fn convert_writes_to_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
         for (location, _) in writes {
             let mut shard = self.shard(location);
-            if let Some(entry) = shard.get_mut(location).and_then(|v| v.get_mut(tx)) {
-                *entry = Entry::Estimate;
+            if let Some(versions) = shard.get_mut(location) {
+                versions.mark_estimate(tx);
             }
         }
     }
@@ -272,6 +308,34 @@ impl MvMemory {
             },
             None => Resolved::Base,
         })
+    }
+
+    /// The account write beneath any balance deltas that `reader` sees at `location`, without
+    /// summing the deltas: `None` for the base state. What a lazily read recipient depends on.
+    pub(crate) fn read_underlying(
+        &self,
+        location: &Location,
+        reader: TxIdx,
+    ) -> Result<Option<(Version, Option<AccountInfo>)>, Blocked> {
+        let shard = self.shard(location);
+        let Some((tx, entry)) = shard
+            .get(location)
+            .and_then(|versions| versions.highest_not_delta_below(reader))
+        else {
+            return Ok(None);
+        };
+        match entry {
+            Entry::Estimate => Err(Blocked(*tx)),
+            Entry::Data(incarnation, Value::Account(info)) => Ok(Some((
+                Version {
+                    tx: *tx,
+                    incarnation: *incarnation,
+                },
+                info.clone(),
+            ))),
+            // Account locations hold only accounts and deltas.
+            Entry::Data(..) => Ok(None),
+        }
     }
 
     /// Whether `reader` would read `location` from the same versions as `origin` records.
@@ -364,6 +428,23 @@ mod tests {
                 versions: vec![v(3, 0)],
                 below: Some((v(2, 0), Some(info)))
             })
+        );
+        assert_eq!(
+            mv.read_underlying(&account, 4)
+                .unwrap()
+                .map(|(version, _)| version),
+            Some(v(2, 0))
+        );
+        assert_eq!(mv.read_underlying(&account, 2), Ok(None));
+        mv.convert_writes_to_estimates(2, &[(account, delta(0))]);
+        assert_eq!(mv.read_underlying(&account, 4), Err(Blocked(2)));
+        mv.record(v(2, 1), &[(account, delta(0))], &[(account, delta(9))]);
+        assert_eq!(mv.read_underlying(&account, 4), Ok(None));
+        let info = AccountInfo::default().with_balance(U256::from(100));
+        mv.record(
+            v(2, 2),
+            &[(account, delta(9))],
+            &[(account, Value::Account(Some(info)))],
         );
         let origin = mv.read(&account, 4).unwrap().origin();
         assert!(mv.still_reads(&account, 4, &origin));

@@ -160,24 +160,24 @@ impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, VmError> {
         let location = Location::Account(address);
-        let resolved = self.resolve(&location)?;
         if self.lazy_recipient == Some(address) {
-            let underlying = match &resolved {
-                Resolved::Value(_, Value::Account(info)) => info.clone(),
-                Resolved::Deltas {
-                    below: Some((_, info)),
-                    ..
-                } => info.clone(),
-                _ => self.base.basic(address)?,
+            let below = self
+                .mv
+                .read_underlying(&location, self.tx)
+                .map_err(|Blocked(tx)| VmError::Blocked(tx))?;
+            let underlying = match &below {
+                Some((_, info)) => info.clone(),
+                None => self.base.basic(address)?,
             };
             if underlying.is_none_or(|info| info.code_hash == KECCAK_EMPTY) {
                 // Its balance is not observed: the transfer becomes a balance delta.
                 self.lazy_applied = true;
-                self.reads
-                    .push((location, ReadOrigin::Codeless(resolved.underlying())));
+                let version = below.map(|(version, _)| version);
+                self.reads.push((location, ReadOrigin::Codeless(version)));
                 return Ok(Some(AccountInfo::default()));
             }
         }
+        let resolved = self.resolve(&location)?;
         let info = match &resolved {
             Resolved::Base => self.base.basic(address)?,
             Resolved::Value(_, Value::Account(info)) => info.clone(),
