@@ -45,8 +45,9 @@ pub(crate) enum Location {
 /// What a transaction wrote to a location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Value {
-    /// The account after the transaction; `None` if it does not exist.
-    Account(Option<AccountInfo>),
+    /// The account after the transaction; `None` if it does not exist. Boxed: it is the
+    /// largest value by far, and entries are moved as the version lists grow.
+    Account(Option<Box<AccountInfo>>),
     /// A balance increase of an account the transaction did not otherwise write: the fee it
     /// pays the beneficiary.
     BalanceDelta(U256),
@@ -96,15 +97,6 @@ pub(crate) enum Resolved {
 }
 
 impl Resolved {
-    /// The version of the account write beneath any balance deltas; `None` for the base state.
-    pub(crate) fn underlying(&self) -> Option<Version> {
-        match self {
-            Self::Base => None,
-            Self::Value(version, _) => Some(*version),
-            Self::Deltas { below, .. } => below.as_ref().map(|(version, _)| *version),
-        }
-    }
-
     /// The origin to record in the read set.
     pub(crate) fn origin(&self) -> ReadOrigin {
         match self {
@@ -293,7 +285,7 @@ impl MvMemory {
                     return Ok(Resolved::Deltas {
                         sum: *sum,
                         versions: std::mem::take(versions),
-                        below: Some((version, info.clone())),
+                        below: Some((version, info.as_deref().cloned())),
                     });
                 }
                 // Only account locations hold deltas, and they hold nothing else.
@@ -331,7 +323,7 @@ impl MvMemory {
                     tx: *tx,
                     incarnation: *incarnation,
                 },
-                info.clone(),
+                info.as_deref().cloned(),
             ))),
             // Account locations hold only accounts and deltas.
             Entry::Data(..) => Ok(None),
@@ -345,12 +337,15 @@ impl MvMemory {
         reader: TxIdx,
         origin: &ReadOrigin,
     ) -> bool {
-        match (self.read(location, reader), origin) {
-            (Ok(resolved), ReadOrigin::Codeless(underlying)) => {
-                resolved.underlying() == *underlying
-            }
-            (Ok(resolved), origin) => resolved.origin() == *origin,
-            (Err(Blocked(_)), _) => false,
+        if let ReadOrigin::Codeless(underlying) = origin {
+            return match self.read_underlying(location, reader) {
+                Ok(now) => now.map(|(version, _)| version) == *underlying,
+                Err(Blocked(_)) => false,
+            };
+        }
+        match self.read(location, reader) {
+            Ok(resolved) => resolved.origin() == *origin,
+            Err(Blocked(_)) => false,
         }
     }
 }
@@ -410,7 +405,7 @@ mod tests {
         mv.record(
             v(2, 0),
             &[],
-            &[(account, Value::Account(Some(info.clone())))],
+            &[(account, Value::Account(Some(Box::new(info.clone()))))],
         );
         mv.record(v(3, 0), &[], &[(account, delta(4))]);
         assert_eq!(
@@ -444,7 +439,7 @@ mod tests {
         mv.record(
             v(2, 2),
             &[(account, delta(9))],
-            &[(account, Value::Account(Some(info)))],
+            &[(account, Value::Account(Some(Box::new(info))))],
         );
         let origin = mv.read(&account, 4).unwrap().origin();
         assert!(mv.still_reads(&account, 4, &origin));
