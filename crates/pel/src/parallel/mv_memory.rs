@@ -45,9 +45,8 @@ pub(crate) enum Location {
 /// What a transaction wrote to a location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Value {
-    /// The account after the transaction; `None` if it does not exist. Boxed: it is the
-    /// largest value by far, and entries are moved as the version lists grow.
-    Account(Option<Box<AccountInfo>>),
+    /// The account after the transaction; `None` if it does not exist.
+    Account(Option<AccountInfo>),
     /// A balance increase of an account the transaction did not otherwise write: the fee it
     /// pays the beneficiary.
     BalanceDelta(U256),
@@ -285,7 +284,7 @@ impl MvMemory {
                     return Ok(Resolved::Deltas {
                         sum: *sum,
                         versions: std::mem::take(versions),
-                        below: Some((version, info.as_deref().cloned())),
+                        below: Some((version, info.clone())),
                     });
                 }
                 // Only account locations hold deltas, and they hold nothing else.
@@ -323,7 +322,7 @@ impl MvMemory {
                     tx: *tx,
                     incarnation: *incarnation,
                 },
-                info.as_deref().cloned(),
+                info.clone(),
             ))),
             // Account locations hold only accounts and deltas.
             Entry::Data(..) => Ok(None),
@@ -405,7 +404,7 @@ mod tests {
         mv.record(
             v(2, 0),
             &[],
-            &[(account, Value::Account(Some(Box::new(info.clone()))))],
+            &[(account, Value::Account(Some(info.clone())))],
         );
         mv.record(v(3, 0), &[], &[(account, delta(4))]);
         assert_eq!(
@@ -439,7 +438,7 @@ mod tests {
         mv.record(
             v(2, 2),
             &[(account, delta(9))],
-            &[(account, Value::Account(Some(Box::new(info))))],
+            &[(account, Value::Account(Some(info)))],
         );
         let origin = mv.read(&account, 4).unwrap().origin();
         assert!(mv.still_reads(&account, 4, &origin));

@@ -180,7 +180,7 @@ impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
         let resolved = self.resolve(&location)?;
         let info = match &resolved {
             Resolved::Base => self.base.basic(address)?,
-            Resolved::Value(_, Value::Account(info)) => info.as_deref().cloned(),
+            Resolved::Value(_, Value::Account(info)) => info.clone(),
             Resolved::Deltas { sum, below, .. } => {
                 let under = match below {
                     Some((_, info)) => info.clone(),
@@ -426,7 +426,7 @@ fn write_set(
         if !unchanged {
             writes.push((
                 Location::Account(*address),
-                Value::Account(Some(Box::new(account.info.clone()))),
+                Value::Account(Some(account.info.clone())),
             ));
         }
         for (slot, value) in account.changed_storage_slots() {
