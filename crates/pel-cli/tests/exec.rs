@@ -6,25 +6,11 @@
 use pel::Chain;
 use pel_inputs::{shared, synthetic, write_fixture};
 use serde_json::Value;
-use std::{path::Path, process::Command};
+use std::path::Path;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod common;
 
-fn pel(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_pel"))
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+use common::pel;
 
 fn last_line(text: &str) -> &str {
     text.lines().last().unwrap_or_default()
