@@ -6,6 +6,7 @@
 //! over a bare revm loop (receipts, blooms, bundle state) is measured in BENCHMARKS.md.
 
 use crate::{BlockInput, BlockOutput, Chain, ExecuteError, TxOutcome};
+use alloy_consensus::ReceiptEnvelope;
 use alloy_evm::{
     EvmFactory,
     block::BlockExecutor,
@@ -91,23 +92,8 @@ where
                     source,
                 })?;
         }
-        match scope {
-            Scope::Block => {
-                let (_, result) = executor.finish().map_err(ExecuteError::PostExecution)?;
-                (
-                    result.receipts,
-                    outcomes,
-                    result.gas_used,
-                    result.blob_gas_used,
-                )
-            }
-            Scope::Transactions => (
-                executor.receipts,
-                outcomes,
-                executor.cumulative_tx_gas_used,
-                executor.blob_gas_used,
-            ),
-        }
+        let (receipts, gas_used, blob_gas_used) = finish(executor, scope)?;
+        (receipts, outcomes, gas_used, blob_gas_used)
     };
     state.merge_transitions(BundleRetention::PlainState);
     Ok(BlockOutput {
@@ -117,6 +103,30 @@ where
         blob_gas_used,
         state: state.take_bundle(),
     })
+}
+
+/// Ends the block as `scope` says: rewards, withdrawals and end-of-block system calls for a
+/// whole block, nothing more for its transactions alone. Returns the receipts, the gas used and
+/// the blob gas used. Both engines end their blocks here.
+pub(crate) fn finish<'a, 'c, E>(
+    executor: EthBlockExecutor<'a, E, &'c Chain, AlloyReceiptBuilder>,
+    scope: Scope,
+) -> Result<(Vec<ReceiptEnvelope>, u64, u64), ExecuteError>
+where
+    EthBlockExecutor<'a, E, &'c Chain, AlloyReceiptBuilder>:
+        BlockExecutor<Receipt = ReceiptEnvelope>,
+{
+    match scope {
+        Scope::Block => {
+            let (_, result) = executor.finish().map_err(ExecuteError::PostExecution)?;
+            Ok((result.receipts, result.gas_used, result.blob_gas_used))
+        }
+        Scope::Transactions => Ok((
+            executor.receipts,
+            executor.cumulative_tx_gas_used,
+            executor.blob_gas_used,
+        )),
+    }
 }
 
 /// What `alloy-evm`'s executor needs from the block besides the header.

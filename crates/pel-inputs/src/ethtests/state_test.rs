@@ -91,7 +91,7 @@ pub fn run_file(
     let mut results = Vec::new();
     for (name, json) in read_tests(path)? {
         match decode(json) {
-            Ok(test) => run_test(engine, &name, &test, only_fork, &mut results),
+            Ok(test) => run_test(engine, &name, test, only_fork, &mut results),
             Err(error) => results.push(malformed(&name, error)),
         }
     }
@@ -111,27 +111,38 @@ fn decode(json: Value) -> Result<StateTest, FixtureErrorKind> {
 fn run_test(
     engine: Engine,
     name: &str,
-    test: &StateTest,
+    test: StateTest,
     only_fork: Option<&str>,
     results: &mut Vec<CaseResult>,
 ) {
-    let pre = match crate::json::parse_pre_state(test.pre.clone()) {
+    let pre = match crate::json::parse_pre_state(test.pre) {
         Ok(pre) => with_block_hashes(pre, &test.env),
         Err(error) => return results.push(malformed(name, error)),
     };
     let pre_root = pre.state_root();
+    let header = header(&test.env);
+    let not_claimed = NOT_CLAIMED.iter().find(|(test, _)| *test == name);
     for (fork_name, posts) in &test.post {
         if only_fork.is_some_and(|only| only != fork_name) {
             continue;
         }
+        let chain = fork::chain_for(fork_name);
         for post in posts {
-            let not_claimed = NOT_CLAIMED.iter().find(|(test, _)| *test == name);
-            let verdict = match fork::chain_for(fork_name) {
+            let verdict = match (&chain, &header) {
                 _ if let Some((_, why)) = not_claimed => Verdict::Skipped((*why).to_owned()),
-                Some(chain) => run_case(engine, &chain, test, &pre, pre_root, post)
-                    .err()
-                    .map_or(Verdict::Passed, Verdict::Failed),
-                None => Verdict::Skipped(format!("fork {fork_name} is not supported")),
+                (None, _) => Verdict::Skipped(format!("fork {fork_name} is not supported")),
+                (Some(_), Err(error)) => Verdict::Failed(error.clone()),
+                (Some(chain), Ok(header)) => {
+                    let case = Case {
+                        header,
+                        sender: test.transaction.sender,
+                        pre: &pre,
+                        pre_root,
+                    };
+                    run_case(engine, chain, &case, post)
+                        .err()
+                        .map_or(Verdict::Passed, Verdict::Failed)
+                }
             };
             let Indexes { data, gas, value } = &post.indexes;
             results.push(CaseResult {
@@ -145,19 +156,30 @@ fn run_test(
     }
 }
 
+/// What every variant of a test shares: the block, the sender, the pre-state and its root.
+struct Case<'a> {
+    header: &'a Header,
+    sender: Address,
+    pre: &'a InMemoryState,
+    pre_root: B256,
+}
+
 /// Runs one variant; `Err` says what differs from the expectation.
 fn run_case(
     engine: Engine,
     chain: &pel::Chain,
-    test: &StateTest,
-    pre: &InMemoryState,
-    pre_root: B256,
+    case: &Case<'_>,
     post: &PostJson,
 ) -> Result<(), String> {
-    let header = header(&test.env)?;
-    let executed = decode_transaction(&post.txbytes, test.transaction.sender).and_then(|tx| {
+    let Case {
+        header,
+        sender,
+        pre,
+        pre_root,
+    } = *case;
+    let executed = decode_transaction(&post.txbytes, sender).and_then(|tx| {
         let block = BlockInput {
-            header,
+            header: header.clone(),
             transactions: vec![tx],
             ommers: Vec::new(),
             withdrawals: None,

@@ -146,9 +146,8 @@ where
         // What the parallel phase kept as balance deltas is paid on the state as committed so
         // far, the way revm would have: the beneficiary's fee if the transaction left the
         // beneficiary alone, and a plain transfer's amount to its lazily read recipient.
-        let credits = std::iter::once((self.beneficiary, execution.fee))
-            .chain(execution.lazy_credit)
-            .collect::<Vec<_>>();
+        let credits =
+            std::iter::once((self.beneficiary, execution.fee)).chain(execution.lazy_credit);
         for (address, amount) in credits {
             if let Entry::Vacant(entry) = changes.entry(address) {
                 let info = Database::basic(self.executor.evm_mut().db_mut(), address)

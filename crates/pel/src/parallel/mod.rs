@@ -382,25 +382,9 @@ where
             time,
             ..
         } = committer;
-        let done = match scope {
-            Scope::Block => {
-                let (_, result) = executor.finish().map_err(ExecuteError::PostExecution)?;
-                (
-                    result.receipts,
-                    outcomes,
-                    result.gas_used,
-                    result.blob_gas_used,
-                )
-            }
-            Scope::Transactions => (
-                executor.receipts,
-                outcomes,
-                executor.cumulative_tx_gas_used,
-                executor.blob_gas_used,
-            ),
-        };
+        let (receipts, gas_used, blob_gas_used) = sequential::finish(executor, scope)?;
         stats.commit_time = time + start.elapsed();
-        done
+        (receipts, outcomes, gas_used, blob_gas_used)
     };
     state.merge_transitions(BundleRetention::PlainState);
     let output = BlockOutput {

@@ -97,13 +97,13 @@ pub(crate) enum Resolved {
 
 impl Resolved {
     /// The origin to record in the read set.
-    pub(crate) fn origin(&self) -> ReadOrigin {
+    pub(crate) fn into_origin(self) -> ReadOrigin {
         match self {
             Self::Base => ReadOrigin::Base,
-            Self::Value(version, _) => ReadOrigin::Version(*version),
+            Self::Value(version, _) => ReadOrigin::Version(version),
             Self::Deltas {
                 versions, below, ..
-            } => ReadOrigin::Deltas(versions.clone(), below.as_ref().map(|(v, _)| *v)),
+            } => ReadOrigin::Deltas(versions, below.map(|(version, _)| version)),
         }
     }
 }
@@ -343,7 +343,7 @@ impl MvMemory {
             };
         }
         match self.read(location, reader) {
-            Ok(resolved) => resolved.origin() == *origin,
+            Ok(resolved) => resolved.into_origin() == *origin,
             Err(Blocked(_)) => false,
         }
     }
@@ -440,7 +440,7 @@ mod tests {
             &[(account, delta(9))],
             &[(account, Value::Account(Some(info)))],
         );
-        let origin = mv.read(&account, 4).unwrap().origin();
+        let origin = mv.read(&account, 4).unwrap().into_origin();
         assert!(mv.still_reads(&account, 4, &origin));
         mv.record(v(3, 1), &[(account, delta(4))], &[(account, delta(5))]);
         assert!(!mv.still_reads(&account, 4, &origin));

@@ -10,7 +10,7 @@
 use super::mv_memory::{Blocked, Location, MvMemory, ReadOrigin, Resolved, TxIdx, Value};
 use alloy_primitives::{
     Address, B256, U256,
-    map::{AddressMap, AddressSet, HashMap},
+    map::{AddressMap, HashMap},
 };
 use revm::{
     Database, DatabaseRef,
@@ -117,7 +117,9 @@ pub(crate) struct VmDb<'a, DB> {
     spurious_dragon: bool,
     reads: Vec<(Location, ReadOrigin)>,
     accounts_read: AddressMap<Option<AccountInfo>>,
-    wipes_read: AddressSet,
+    /// For each account whose storage was read: the transaction that last wiped it (`None`
+    /// for none), as first read in this execution and recorded in the read set.
+    wipes_read: AddressMap<Option<TxIdx>>,
     /// The recipient of a plain transfer, read lazily: only its lack of code matters.
     lazy_recipient: Option<Address>,
     /// Whether the recipient was indeed read lazily (it has no code).
@@ -133,7 +135,7 @@ impl<'a, DB: DatabaseRef> VmDb<'a, DB> {
             spurious_dragon: spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
             reads: Vec::new(),
             accounts_read: AddressMap::default(),
-            wipes_read: AddressSet::default(),
+            wipes_read: AddressMap::default(),
             lazy_recipient: None,
             lazy_applied: false,
         }
@@ -194,7 +196,7 @@ impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
                 )));
             }
         };
-        self.reads.push((location, resolved.origin()));
+        self.reads.push((location, resolved.into_origin()));
         self.accounts_read.insert(address, info.clone());
         Ok(info)
     }
@@ -209,11 +211,19 @@ impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, VmError> {
         let location = Location::Storage(address, index);
         let slot = self.resolve(&location)?;
-        let wipe_location = Location::StorageWipe(address);
-        let wipe = self.resolve(&wipe_location)?;
-        let wiped_at = match &wipe {
-            Resolved::Value(version, _) => Some(version.tx),
-            _ => None,
+        let wiped_at = match self.wipes_read.get(&address) {
+            Some(wiped_at) => *wiped_at,
+            None => {
+                let wipe_location = Location::StorageWipe(address);
+                let wipe = self.resolve(&wipe_location)?;
+                let wiped_at = match &wipe {
+                    Resolved::Value(version, _) => Some(version.tx),
+                    _ => None,
+                };
+                self.reads.push((wipe_location, wipe.into_origin()));
+                self.wipes_read.insert(address, wiped_at);
+                wiped_at
+            }
         };
         let value = match &slot {
             Resolved::Value(version, Value::Storage(value))
@@ -229,10 +239,7 @@ impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
                 )));
             }
         };
-        self.reads.push((location, slot.origin()));
-        if self.wipes_read.insert(address) {
-            self.reads.push((wipe_location, wipe.origin()));
-        }
+        self.reads.push((location, slot.into_origin()));
         Ok(value)
     }
 
