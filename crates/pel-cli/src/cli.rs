@@ -15,8 +15,12 @@ pub(crate) struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Benchmark the parallel engine against sequential: synthetic workloads or fixtures.
+    Bench(cmd::bench::BenchArgs),
     /// Execute block fixtures and verify them against their headers.
     Exec(cmd::exec::ExecArgs),
+    /// Generate a synthetic workload's block as a fixture folder.
+    Gen(cmd::generate::GenArgs),
     /// Run ethereum/tests GeneralStateTests: post-state root and logs of every fork and variant.
     Statetest(cmd::statetest::StateTestArgs),
     /// Run ethereum/tests BlockchainTests: import each chain, reject the invalid blocks.
@@ -27,7 +31,9 @@ impl Command {
     /// Runs the subcommand; the exit code says whether everything passed.
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         match self {
+            Self::Bench(args) => args.run(),
             Self::Exec(args) => args.run(),
+            Self::Gen(args) => args.run(),
             Self::Statetest(args) => args.run(),
             Self::Blocktest(args) => args.run(),
         }

@@ -23,9 +23,18 @@ pub(crate) struct EngineArgs {
 
 /// The values of `--fallback`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum FallbackArg {
+pub(crate) enum FallbackArg {
     Auto,
     Never,
+}
+
+impl From<FallbackArg> for Fallback {
+    fn from(arg: FallbackArg) -> Self {
+        match arg {
+            FallbackArg::Auto => Self::Auto,
+            FallbackArg::Never => Self::Never,
+        }
+    }
 }
 
 impl EngineArgs {
@@ -37,7 +46,7 @@ impl EngineArgs {
         };
         match (engine, self.fallback) {
             (Engine::Parallel(config), FallbackArg::Never) => Engine::Parallel(ParallelConfig {
-                fallback: Fallback::Never,
+                fallback: self.fallback.into(),
                 ..config
             }),
             _ => engine,

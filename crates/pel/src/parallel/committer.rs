@@ -8,7 +8,12 @@
 //! gas and commits the state exactly as for the sequential engine. The beneficiary's fee, kept
 //! out of the parallel phase, is paid here on the committed state.
 
-use super::{executor::Shared, mv_memory::TxIdx, vm};
+use super::{
+    DependencyGraph,
+    executor::{Shared, Stop},
+    mv_memory::TxIdx,
+    vm,
+};
 use crate::{BlockInput, ExecuteError, TxOutcome};
 use alloy_consensus::Transaction;
 use alloy_evm::{
@@ -30,6 +35,16 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// After this many committed transactions, a block whose dependency graph so far allows less
+/// than [`MIN_IDEAL_SPEEDUP`] stops Block-STM and runs sequentially: its transactions form a
+/// chain (one hot contract), so threads would only abort and wait. Checking once, early,
+/// bounds the wasted work to this many transactions.
+const CHAIN_CHECK_AT: usize = 32;
+
+/// The least ideal speedup, over the first [`CHAIN_CHECK_AT`] transactions, at which
+/// Block-STM goes on.
+const MIN_IDEAL_SPEEDUP: f64 = 1.25;
+
 /// The block executor the committed transactions go through.
 pub(crate) type BlockExec<'a, 'db, DB> = EthBlockExecutor<
     'a,
@@ -49,6 +64,12 @@ pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
     /// The next transaction to commit.
     pub(crate) next: TxIdx,
     pub(crate) outcomes: Vec<TxOutcome>,
+    /// Each committed transaction's execution time and the transactions it read from.
+    pub(crate) graph: DependencyGraph,
+    /// When the committed transactions have formed one chain, stop (see [`CHAIN_CHECK_AT`]).
+    check_chain: bool,
+    /// For each committed transaction, when it could finish on unlimited threads.
+    finish: Vec<Duration>,
     /// The first transaction that could not be committed; the block fails with it.
     pub(crate) error: Option<ExecuteError>,
     pub(crate) time: Duration,
@@ -72,6 +93,7 @@ where
         executor: BlockExec<'a, 'db, DB>,
         block: &'a BlockInput,
         spurious_dragon: bool,
+        check_chain: bool,
     ) -> Self {
         let beneficiary = executor.evm().block().beneficiary;
         let gas_limit = executor.evm().block().gas_limit;
@@ -86,6 +108,12 @@ where
             gas_limit_cap,
             next: 0,
             outcomes: Vec::with_capacity(block.transactions.len()),
+            graph: DependencyGraph {
+                durations: Vec::with_capacity(block.transactions.len()),
+                dependencies: Vec::with_capacity(block.transactions.len()),
+            },
+            check_chain,
+            finish: Vec::with_capacity(block.transactions.len()),
             error: None,
             time: Duration::ZERO,
         }
@@ -109,11 +137,22 @@ where
                 break;
             }
             self.next += 1;
+            if self.check_chain && self.next == CHAIN_CHECK_AT && self.chained() {
+                shared.stop_with(Stop::Chained);
+                break;
+            }
         }
         if self.finished() {
             shared.scheduler.halt();
         }
         self.time += start.elapsed();
+    }
+
+    /// Whether the transactions committed so far allow less than [`MIN_IDEAL_SPEEDUP`].
+    fn chained(&self) -> bool {
+        let total = self.graph.total().as_secs_f64();
+        let critical = self.finish.iter().max().copied().unwrap_or_default();
+        total < critical.as_secs_f64() * MIN_IDEAL_SPEEDUP
     }
 
     fn commit(&mut self, index: TxIdx, execution: vm::Execution) -> Result<(), ExecuteError> {
@@ -142,6 +181,22 @@ where
         let result = execution
             .result
             .map_err(|error| fail(BlockExecutionError::evm(error, hash)))?;
+        let mut dependencies: Vec<TxIdx> = execution
+            .reads
+            .iter()
+            .flat_map(|(_, origin)| origin.writers())
+            .collect();
+        dependencies.sort_unstable();
+        dependencies.dedup();
+        let ready = dependencies
+            .iter()
+            .filter_map(|&dependency| self.finish.get(dependency))
+            .max()
+            .copied()
+            .unwrap_or_default();
+        self.finish.push(ready + execution.duration);
+        self.graph.durations.push(execution.duration);
+        self.graph.dependencies.push(dependencies);
         let mut changes = execution.state;
         // What the parallel phase kept as balance deltas is paid on the state as committed so
         // far, the way revm would have: the beneficiary's fee if the transaction left the

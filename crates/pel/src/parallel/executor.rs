@@ -31,6 +31,8 @@ pub(crate) enum Stop {
     Panic { tx: TxIdx, message: String },
     /// Executions passed the bound: the block is too contended.
     TooManyExecutions,
+    /// The committed transactions depend on each other in one chain: threads cannot pay.
+    Chained,
 }
 
 /// Everything the workers of one block share.
@@ -81,7 +83,7 @@ where
             .map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn stop_with(&self, stop: Stop) {
+    pub(crate) fn stop_with(&self, stop: Stop) {
         let mut current = self.stop.lock().unwrap_or_else(|p| p.into_inner());
         current.get_or_insert(stop);
         self.scheduler.halt();

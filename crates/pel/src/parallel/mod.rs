@@ -15,6 +15,7 @@
 //! block whose transactions keep aborting: executions are bounded, never spinning.
 
 mod committer;
+mod dependency;
 mod executor;
 mod fallback;
 mod mv_memory;
@@ -33,6 +34,7 @@ use alloy_evm::{
     eth::{EthBlockExecutor, EthEvmFactory, receipt_builder::AlloyReceiptBuilder},
 };
 use committer::Committer;
+pub use dependency::DependencyGraph;
 use executor::{Shared, Stop, TxSlot};
 pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
 use mv_memory::MvMemory;
@@ -97,11 +99,14 @@ pub enum Mode {
     Unprofitable(Unprofitable),
     /// Sequentially, after Block-STM passed its bound on executions.
     Contended,
+    /// Sequentially, after the first transactions Block-STM committed formed one dependency
+    /// chain (a hot contract): threads would only wait.
+    Chain,
 }
 
 impl Mode {
-    /// A short stable name: `parallel`, `one-thread`, `small`, `transfers`, `chained` or
-    /// `contended`.
+    /// A short stable name: `parallel`, `one-thread`, `small`, `transfers`, `chained`,
+    /// `contended` or `chain`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Parallel => "parallel",
@@ -110,6 +115,7 @@ impl Mode {
             Self::Unprofitable(Unprofitable::Transfers) => "transfers",
             Self::Unprofitable(Unprofitable::Chained) => "chained",
             Self::Contended => "contended",
+            Self::Chain => "chain",
         }
     }
 }
@@ -123,12 +129,13 @@ impl std::fmt::Display for Mode {
             Self::Unprofitable(Unprofitable::Transfers) => "sequential: mostly plain transfers",
             Self::Unprofitable(Unprofitable::Chained) => "sequential: one dependency chain",
             Self::Contended => "sequential: too many re-executions",
+            Self::Chain => "sequential: the first transactions formed one dependency chain",
         })
     }
 }
 
 /// What the parallel engine did on one block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ParallelStats {
     /// How the block ran.
     pub mode: Mode,
@@ -148,6 +155,9 @@ pub struct ParallelStats {
     pub parallel_time: Duration,
     /// Time committing results in order (receipts, state, rewards).
     pub commit_time: Duration,
+    /// The block's dependency graph as observed, for the ideal speedup; `None` when the block
+    /// ran sequentially.
+    pub graph: Option<DependencyGraph>,
 }
 
 /// Executes `block` on up to `config.threads` threads; the output equals
@@ -199,9 +209,9 @@ where
             return run_sequential(chain, block, db, Mode::Unprofitable(why), scope);
         }
     }
-    match block_stm(chain, block, &db, threads, scope)? {
-        Some(done) => Ok(done),
-        None => run_sequential(chain, block, db, Mode::Contended, scope),
+    match block_stm(chain, block, &db, threads, config.fallback, scope)? {
+        Ok(done) => Ok(done),
+        Err(mode) => run_sequential(chain, block, db, mode, scope),
     }
 }
 
@@ -267,14 +277,17 @@ fn lazy_recipients(
         .collect()
 }
 
-/// Block-STM; `None` when the block passed the bound on executions.
+/// Block-STM; `Err` with the mode to run the block sequentially in when Block-STM gave up:
+/// past the bound on executions, or (under [`Fallback::Auto`]) on a dependency chain.
+#[allow(clippy::type_complexity)]
 fn block_stm<DB>(
     chain: &Chain,
     block: &BlockInput,
     db: &DB,
     threads: usize,
+    fallback: Fallback,
     scope: Scope,
-) -> Result<Option<(BlockOutput, ParallelStats)>, ExecuteError>
+) -> Result<Result<(BlockOutput, ParallelStats), Mode>, ExecuteError>
 where
     DB: DatabaseRef + Debug + Sync,
     DB::Error: Send + Sync + 'static,
@@ -315,7 +328,8 @@ where
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);
         let executions = AtomicUsize::new(0);
-        let mut committer = Committer::new(executor, block, spurious_dragon);
+        let mut committer =
+            Committer::new(executor, block, spurious_dragon, fallback == Fallback::Auto);
         let shared = Shared {
             scheduler: &scheduler,
             mv: &mv,
@@ -344,7 +358,8 @@ where
         stats.suspensions = scheduler.counters.suspensions.load(Ordering::Relaxed);
         let stopped = stop.lock().unwrap_or_else(|p| p.into_inner()).take();
         match stopped {
-            Some(Stop::TooManyExecutions) => return Ok(None),
+            Some(Stop::TooManyExecutions) => return Ok(Err(Mode::Contended)),
+            Some(Stop::Chained) => return Ok(Err(Mode::Chain)),
             Some(Stop::Panic { tx, message }) => {
                 let hash = block
                     .transactions
@@ -379,9 +394,11 @@ where
         let Committer {
             executor,
             outcomes,
+            graph,
             time,
             ..
         } = committer;
+        stats.graph = Some(graph);
         let (receipts, gas_used, blob_gas_used) = sequential::finish(executor, scope)?;
         stats.commit_time = time + start.elapsed();
         (receipts, outcomes, gas_used, blob_gas_used)
@@ -394,5 +411,5 @@ where
         blob_gas_used,
         state: state.take_bundle(),
     };
-    Ok(Some((output, stats)))
+    Ok(Ok((output, stats)))
 }

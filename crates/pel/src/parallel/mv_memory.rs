@@ -95,6 +95,19 @@ pub(crate) enum Resolved {
     },
 }
 
+impl ReadOrigin {
+    /// The transactions whose writes this read returned: what the reader depends on.
+    pub(crate) fn writers(&self) -> impl Iterator<Item = TxIdx> + '_ {
+        let (deltas, beneath): (&[Version], Option<&Version>) = match self {
+            Self::Base => (&[], None),
+            Self::Version(version) => (&[], Some(version)),
+            Self::Deltas(deltas, beneath) => (deltas, beneath.as_ref()),
+            Self::Codeless(beneath) => (&[], beneath.as_ref()),
+        };
+        deltas.iter().chain(beneath).map(|version| version.tx)
+    }
+}
+
 impl Resolved {
     /// The origin to record in the read set.
     pub(crate) fn into_origin(self) -> ReadOrigin {

@@ -26,7 +26,11 @@ use revm::{
     primitives::{KECCAK_EMPTY, hardfork::SpecId},
     state::{Account, AccountInfo, EvmState},
 };
-use std::{cell::Cell, fmt};
+use std::{
+    cell::Cell,
+    fmt,
+    time::{Duration, Instant},
+};
 
 /// Why a read could not be served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -327,6 +331,8 @@ pub(crate) struct Execution {
     pub(crate) fee: U256,
     /// A plain transfer's recipient read lazily and the amount it receives; not in `state`.
     pub(crate) lazy_credit: Option<(Address, U256)>,
+    /// How long the execution took.
+    pub(crate) duration: Duration,
 }
 
 /// Executes transaction `tx` on `evm`; `Err` names the transaction whose ESTIMATE it read.
@@ -337,6 +343,7 @@ pub(crate) fn execute<DB: DatabaseRef>(
     beneficiary: Address,
     lazy_recipient: Option<Address>,
 ) -> Result<Execution, Blocked> {
+    let started = Instant::now();
     evm.ctx.journaled_state.database.start(tx, lazy_recipient);
     evm.ctx.set_tx(tx_env);
     let mut handler = DeferredFee::<WorkerEvm<'_, DB>> {
@@ -378,6 +385,7 @@ pub(crate) fn execute<DB: DatabaseRef>(
         writes,
         fee,
         lazy_credit,
+        duration: started.elapsed(),
     })
 }
 

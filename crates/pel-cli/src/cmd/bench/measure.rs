@@ -1,0 +1,180 @@
+//! Measuring one block: sequential and parallel on the same block in the same process,
+//! interleaved run by run, after a warm-up that also checks that they agree.
+
+use super::memory;
+use anyhow::bail;
+use indicatif::ProgressBar;
+use pel::{
+    BlockInput, Chain, Engine, InMemoryState,
+    parallel::{Fallback, ParallelConfig},
+};
+use std::time::{Duration, Instant};
+
+/// A block to measure, under the name reports give it.
+#[derive(Debug)]
+pub(crate) struct BenchBlock {
+    pub(crate) name: String,
+    pub(crate) block: BlockInput,
+    pub(crate) state: InMemoryState,
+}
+
+/// How to measure.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) threads: Vec<usize>,
+    pub(crate) runs: usize,
+    pub(crate) fallback: Fallback,
+}
+
+impl Plan {
+    /// Executions per block: a warm-up and `runs` timed runs of each engine, and one profile.
+    pub(crate) fn executions_per_block(&self) -> u64 {
+        ((self.runs + 1) * (self.threads.len() + 1) + 1) as u64
+    }
+}
+
+/// What one block measured.
+#[derive(Debug, Clone)]
+pub(crate) struct Measurement {
+    pub(crate) name: String,
+    pub(crate) txs: usize,
+    pub(crate) gas: u64,
+    /// Median sequential time.
+    pub(crate) sequential: Duration,
+    pub(crate) sequential_peak_rss: Option<u64>,
+    pub(crate) parallel: Vec<ParallelMeasurement>,
+}
+
+/// The parallel engine on one thread count.
+#[derive(Debug, Clone)]
+pub(crate) struct ParallelMeasurement {
+    pub(crate) threads: usize,
+    /// Median time.
+    pub(crate) time: Duration,
+    /// How the block ran (`parallel`, or the reason it ran sequentially).
+    pub(crate) mode: &'static str,
+    /// Median re-executions over the runs.
+    pub(crate) re_executions: usize,
+    /// The speedup the block's dependency graph allows on this many threads.
+    pub(crate) ideal_speedup: f64,
+    pub(crate) peak_rss: Option<u64>,
+}
+
+impl ParallelMeasurement {
+    /// Sequential time over parallel time.
+    pub(crate) fn speedup(&self, sequential: Duration) -> f64 {
+        sequential.as_secs_f64() / self.time.as_secs_f64().max(1e-12)
+    }
+}
+
+/// Measures `block` as `plan` says, advancing `progress` by one per execution.
+pub(crate) fn measure(
+    chain: &Chain,
+    block: &BenchBlock,
+    plan: &Plan,
+    progress: &ProgressBar,
+) -> anyhow::Result<Measurement> {
+    let engines: Vec<(usize, Engine)> = plan
+        .threads
+        .iter()
+        .map(|&threads| {
+            let config = ParallelConfig {
+                threads,
+                fallback: plan.fallback,
+            };
+            (threads, Engine::Parallel(config))
+        })
+        .collect();
+    // Warm-up, and the check that matters more than any number: the outputs are identical.
+    let reference = Engine::Sequential.execute(chain, &block.block, &block.state)?;
+    progress.inc(1);
+    for (threads, engine) in &engines {
+        let output = engine.execute(chain, &block.block, &block.state)?;
+        if output != reference {
+            bail!(
+                "{}: the parallel engine on {threads} threads differs from sequential",
+                block.name
+            );
+        }
+        progress.inc(1);
+    }
+    // The dependency graph, from Block-STM in order on one thread: each transaction's own
+    // execution time, undisturbed by another thread.
+    let profile = Engine::Parallel(ParallelConfig {
+        threads: 1,
+        fallback: Fallback::Never,
+    });
+    let (_, stats) = profile.execute_with_stats(chain, &block.block, &block.state)?;
+    let graph = stats.and_then(|stats| stats.graph).unwrap_or_default();
+    progress.inc(1);
+
+    let mut sequential = Samples::default();
+    let mut parallel: Vec<Samples> = vec![Samples::default(); engines.len()];
+    for _ in 0..plan.runs {
+        sequential.run(|| {
+            let output = Engine::Sequential.execute(chain, &block.block, &block.state)?;
+            Ok((output, 0, "sequential"))
+        })?;
+        progress.inc(1);
+        for ((_, engine), samples) in engines.iter().zip(&mut parallel) {
+            samples.run(|| {
+                let (output, stats) =
+                    engine.execute_with_stats(chain, &block.block, &block.state)?;
+                let stats = stats.unwrap_or_default();
+                Ok((output, stats.re_executions, stats.mode.name()))
+            })?;
+            progress.inc(1);
+        }
+    }
+    Ok(Measurement {
+        name: block.name.clone(),
+        txs: block.block.transactions.len(),
+        gas: reference.gas_used,
+        sequential: median(&mut sequential.times),
+        sequential_peak_rss: sequential.peak_rss,
+        parallel: engines
+            .iter()
+            .zip(parallel)
+            .map(|((threads, _), mut samples)| ParallelMeasurement {
+                threads: *threads,
+                time: median(&mut samples.times),
+                mode: samples.mode,
+                re_executions: median(&mut samples.re_executions),
+                ideal_speedup: graph.ideal_speedup(*threads),
+                peak_rss: samples.peak_rss,
+            })
+            .collect(),
+    })
+}
+
+/// The runs of one engine on one block.
+#[derive(Debug, Clone, Default)]
+struct Samples {
+    times: Vec<Duration>,
+    re_executions: Vec<usize>,
+    peak_rss: Option<u64>,
+    mode: &'static str,
+}
+
+impl Samples {
+    /// Times one run; its output is dropped after the clock stops.
+    fn run<T>(
+        &mut self,
+        f: impl FnOnce() -> anyhow::Result<(T, usize, &'static str)>,
+    ) -> anyhow::Result<()> {
+        memory::reset_peak();
+        let started = Instant::now();
+        let (output, re_executions, mode) = f()?;
+        self.times.push(started.elapsed());
+        drop(output);
+        self.re_executions.push(re_executions);
+        self.mode = mode;
+        self.peak_rss = self.peak_rss.max(memory::peak_rss());
+        Ok(())
+    }
+}
+
+fn median<T: Ord + Copy + Default>(values: &mut [T]) -> T {
+    values.sort_unstable();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
