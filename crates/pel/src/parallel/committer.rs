@@ -68,8 +68,6 @@ pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
     pub(crate) graph: DependencyGraph,
     /// When the committed transactions have formed one chain, stop (see [`CHAIN_CHECK_AT`]).
     check_chain: bool,
-    /// For each committed transaction, when it could finish on unlimited threads.
-    finish: Vec<Duration>,
     /// The first transaction that could not be committed; the block fails with it.
     pub(crate) error: Option<ExecuteError>,
     pub(crate) time: Duration,
@@ -113,7 +111,6 @@ where
                 dependencies: Vec::with_capacity(block.transactions.len()),
             },
             check_chain,
-            finish: Vec::with_capacity(block.transactions.len()),
             error: None,
             time: Duration::ZERO,
         }
@@ -150,9 +147,7 @@ where
 
     /// Whether the transactions committed so far allow less than [`MIN_IDEAL_SPEEDUP`].
     fn chained(&self) -> bool {
-        let total = self.graph.total().as_secs_f64();
-        let critical = self.finish.iter().max().copied().unwrap_or_default();
-        total < critical.as_secs_f64() * MIN_IDEAL_SPEEDUP
+        self.graph.ideal_speedup(usize::MAX) < MIN_IDEAL_SPEEDUP
     }
 
     fn commit(&mut self, index: TxIdx, execution: vm::Execution) -> Result<(), ExecuteError> {
@@ -188,13 +183,6 @@ where
             .collect();
         dependencies.sort_unstable();
         dependencies.dedup();
-        let ready = dependencies
-            .iter()
-            .filter_map(|&dependency| self.finish.get(dependency))
-            .max()
-            .copied()
-            .unwrap_or_default();
-        self.finish.push(ready + execution.duration);
         self.graph.durations.push(execution.duration);
         self.graph.dependencies.push(dependencies);
         let mut changes = execution.state;
