@@ -45,8 +45,8 @@ impl EngineArgs {
             None => self.engine,
         };
         match (engine, self.fallback) {
-            (Engine::Parallel(config), FallbackArg::Never) => Engine::Parallel(ParallelConfig {
-                fallback: self.fallback.into(),
+            (Engine::Parallel(config), fallback) => Engine::Parallel(ParallelConfig {
+                fallback: fallback.into(),
                 ..config
             }),
             _ => engine,
