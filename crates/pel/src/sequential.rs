@@ -8,15 +8,17 @@
 use crate::{BlockInput, BlockOutput, Chain, ExecuteError, TxOutcome};
 use alloy_consensus::ReceiptEnvelope;
 use alloy_evm::{
-    EvmFactory,
+    EthEvm, EvmEnv, EvmFactory,
     block::BlockExecutor,
     eth::{
         EthBlockExecutionCtx, EthBlockExecutor, EthEvmFactory, receipt_builder::AlloyReceiptBuilder,
     },
+    precompiles::PrecompilesMap,
 };
 use revm::{
     DatabaseRef,
-    database::{State, states::bundle_state::BundleRetention},
+    database::{State, WrapDatabaseRef, states::bundle_state::BundleRetention},
+    inspector::NoOpInspector,
 };
 use std::{borrow::Cow, fmt::Debug};
 
@@ -68,18 +70,13 @@ where
         .with_bundle_update()
         .build();
     let (receipts, transactions, gas_used, blob_gas_used) = {
-        let evm = EthEvmFactory::default().create_evm(&mut state, chain.evm_env(&block.header));
-        let mut executor = EthBlockExecutor::new(
-            evm,
-            execution_ctx(block),
+        let mut executor = start(
             chain,
-            AlloyReceiptBuilder::default(),
-        );
-        if scope == Scope::Block {
-            executor
-                .apply_pre_execution_changes()
-                .map_err(ExecuteError::PreExecution)?;
-        }
+            block,
+            &mut state,
+            chain.evm_env(&block.header),
+            scope,
+        )?;
         let mut outcomes = Vec::with_capacity(block.transactions.len());
         for (index, tx) in block.transactions.iter().enumerate() {
             executor
@@ -103,6 +100,42 @@ where
         blob_gas_used,
         state: state.take_bundle(),
     })
+}
+
+/// `alloy-evm`'s Ethereum block executor over revm's `State` of `DB`, as both engines use it.
+pub(crate) type Executor<'a, DB> = EthBlockExecutor<
+    'a,
+    EthEvm<&'a mut State<WrapDatabaseRef<DB>>, NoOpInspector, PrecompilesMap>,
+    &'a Chain,
+    AlloyReceiptBuilder,
+>;
+
+/// The block executor over `state`, with the system calls before the transactions applied
+/// when `scope` covers the whole block. Both engines start their blocks here.
+pub(crate) fn start<'a, DB>(
+    chain: &'a Chain,
+    block: &'a BlockInput,
+    state: &'a mut State<WrapDatabaseRef<DB>>,
+    evm_env: EvmEnv,
+    scope: Scope,
+) -> Result<Executor<'a, DB>, ExecuteError>
+where
+    DB: DatabaseRef + Debug,
+    DB::Error: Send + Sync + 'static,
+{
+    let evm = EthEvmFactory::default().create_evm(state, evm_env);
+    let mut executor = EthBlockExecutor::new(
+        evm,
+        execution_ctx(block),
+        chain,
+        AlloyReceiptBuilder::default(),
+    );
+    if scope == Scope::Block {
+        executor
+            .apply_pre_execution_changes()
+            .map_err(ExecuteError::PreExecution)?;
+    }
+    Ok(executor)
 }
 
 /// Ends the block as `scope` says: rewards, withdrawals and end-of-block system calls for a

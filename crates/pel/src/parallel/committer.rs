@@ -17,17 +17,14 @@ use super::{
 use crate::{BlockInput, ExecuteError, TxOutcome};
 use alloy_consensus::Transaction;
 use alloy_evm::{
-    EthEvm, Evm,
+    Evm,
     block::{BlockExecutionError, BlockExecutor, BlockValidationError},
-    eth::{EthBlockExecutor, EthTxResult, receipt_builder::AlloyReceiptBuilder},
-    precompiles::PrecompilesMap,
+    eth::EthTxResult,
 };
 use alloy_primitives::{Address, map::Entry};
 use revm::{
     Database, DatabaseRef,
     context::result::ResultAndState,
-    database::{State, WrapDatabaseRef},
-    inspector::NoOpInspector,
     state::{Account, TransactionId},
 };
 use std::{
@@ -46,12 +43,7 @@ const CHAIN_CHECK_AT: usize = 32;
 const MIN_IDEAL_SPEEDUP: f64 = 1.25;
 
 /// The block executor the committed transactions go through.
-pub(crate) type BlockExec<'a, 'db, DB> = EthBlockExecutor<
-    'a,
-    EthEvm<&'a mut State<WrapDatabaseRef<&'db DB>>, NoOpInspector, PrecompilesMap>,
-    &'a crate::Chain,
-    AlloyReceiptBuilder,
->;
+pub(crate) type BlockExec<'a, 'db, DB> = crate::sequential::Executor<'a, &'db DB>;
 
 /// The commit side of a block: the executor, and how far it has got.
 pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {

@@ -23,15 +23,11 @@ mod scheduler;
 mod vm;
 
 use crate::{
-    BlockInput, BlockOutput, Chain, ExecuteError,
-    chain::tx_env,
-    sequential,
-    sequential::{Scope, execution_ctx},
+    BlockInput, BlockOutput, Chain, ExecuteError, chain::tx_env, sequential, sequential::Scope,
 };
 use alloy_evm::{
-    Evm, EvmFactory,
+    Evm,
     block::{BlockExecutionError, BlockExecutor},
-    eth::{EthBlockExecutor, EthEvmFactory, receipt_builder::AlloyReceiptBuilder},
 };
 use committer::Committer;
 pub use dependency::DependencyGraph;
@@ -305,18 +301,7 @@ where
         ..ParallelStats::default()
     };
     let (receipts, transactions, gas_used, blob_gas_used) = {
-        let evm = EthEvmFactory::default().create_evm(&mut state, evm_env);
-        let mut executor = EthBlockExecutor::new(
-            evm,
-            execution_ctx(block),
-            chain,
-            AlloyReceiptBuilder::default(),
-        );
-        if scope == Scope::Block {
-            executor
-                .apply_pre_execution_changes()
-                .map_err(ExecuteError::PreExecution)?;
-        }
+        let executor = sequential::start(chain, block, &mut state, evm_env, scope)?;
 
         let start = Instant::now();
         let base = vm::BaseState::new(db, executor.evm().db());
