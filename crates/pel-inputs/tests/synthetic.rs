@@ -135,6 +135,7 @@ fn a_hot_contract_falls_back_to_sequential_once_its_chain_shows() {
             "{index}: {dependencies:?}"
         );
     }
+    assert_eq!(graph.depth(), 400);
     assert!(graph.ideal_speedup(2) < 1.05);
 }
 
@@ -149,5 +150,8 @@ fn independent_token_transfers_keep_running_in_parallel() {
     let (_, stats) = auto.execute_with_stats(&chain, &block, &state).unwrap();
     let stats = stats.unwrap();
     assert_eq!(stats.mode, pel::parallel::Mode::Parallel);
-    assert!(stats.graph.unwrap().ideal_speedup(2) > 1.5);
+    // By the shape of the graph, not the measured times (which a loaded machine distorts).
+    let depth = stats.graph.unwrap().depth();
+    eprintln!("erc20, 400 transactions: longest chain {depth}");
+    assert!(depth * 4 < 400, "longest chain {depth}");
 }

@@ -45,6 +45,24 @@ impl DependencyGraph {
         finish.into_iter().max().unwrap_or_default()
     }
 
+    /// The longest chain of dependent transactions, in transactions: how many must run one
+    /// after another whatever their times. Unlike [`Self::critical_path`] it does not depend
+    /// on measured times, so a thread preempted mid-transaction cannot change it.
+    pub fn depth(&self) -> usize {
+        let mut depth: Vec<usize> = Vec::with_capacity(self.dependencies.len());
+        for (index, dependencies) in self.dependencies.iter().enumerate() {
+            let below = dependencies
+                .iter()
+                .filter(|&&dependency| dependency < index)
+                .filter_map(|&dependency| depth.get(dependency))
+                .max()
+                .copied()
+                .unwrap_or_default();
+            depth.push(below + 1);
+        }
+        depth.into_iter().max().unwrap_or_default()
+    }
+
     /// The speedup an overhead-free executor could reach on `threads` threads: the total work
     /// over whichever is longer, the critical path or the work shared evenly by the threads.
     /// 1.0 for an empty block.
@@ -74,6 +92,7 @@ mod tests {
         let none: &[usize] = &[];
         let g = graph(&[10; 8], &[none; 8]);
         assert_eq!(g.critical_path(), Duration::from_micros(10));
+        assert_eq!(g.depth(), 1);
         assert_eq!(g.ideal_speedup(1), 1.0);
         assert_eq!(g.ideal_speedup(2), 2.0);
         assert_eq!(g.ideal_speedup(4), 4.0);
@@ -85,6 +104,7 @@ mod tests {
     fn a_chain_cannot_be_sped_up() {
         let g = graph(&[10, 20, 30, 40], &[&[], &[0], &[1], &[2]]);
         assert_eq!(g.critical_path(), Duration::from_micros(100));
+        assert_eq!(g.depth(), 4);
         assert_eq!(g.ideal_speedup(2), 1.0);
         assert_eq!(g.ideal_speedup(64), 1.0);
     }
@@ -95,6 +115,8 @@ mod tests {
         let g = graph(&[10, 50, 10, 10], &[&[], &[], &[0], &[1, 2]]);
         assert_eq!(g.total(), Duration::from_micros(80));
         assert_eq!(g.critical_path(), Duration::from_micros(60));
+        // In transactions the longer chain is 0 -> 2 -> 3.
+        assert_eq!(g.depth(), 3);
         assert!((g.ideal_speedup(8) - 80.0 / 60.0).abs() < 1e-12);
         // On 2 threads 40 us of even sharing is shorter than the 60 us path.
         assert!((g.ideal_speedup(2) - 80.0 / 60.0).abs() < 1e-12);
@@ -121,5 +143,7 @@ mod tests {
         assert_eq!(g.critical_path(), Duration::from_micros(10));
         assert_eq!(DependencyGraph::default().ideal_speedup(2), 1.0);
         assert_eq!(DependencyGraph::default().critical_path(), Duration::ZERO);
+        assert_eq!(g.depth(), 1);
+        assert_eq!(DependencyGraph::default().depth(), 0);
     }
 }
