@@ -13,6 +13,10 @@ use pel::{
 use pel_inputs::{find_fixtures, load_fixture, shared, synthetic};
 use std::{hint::black_box, time::Duration};
 
+/// The allocator the `pel` binary uses, so that these numbers match `pel bench`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn parallel(c: &mut Criterion) {
     pel::warm_up();
     let chain = Chain::mainnet();

@@ -13,6 +13,10 @@ use pel_inputs::{find_fixtures, load_fixture, shared, synthetic};
 use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext, database::CacheDB};
 use std::{hint::black_box, time::Duration};
 
+/// The allocator the `pel` binary uses, so that these numbers match `pel bench`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The blocks to measure with the gas each uses: a generated one, then every shared mainnet
 /// fixture that uses gas.
 fn blocks(chain: &Chain) -> Vec<(String, BlockInput, InMemoryState, u64)> {

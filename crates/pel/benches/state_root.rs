@@ -10,6 +10,10 @@ use pel::{InMemoryState, PreAccount};
 use revm::state::AccountInfo;
 use std::hint::black_box;
 
+/// The allocator the `pel` binary uses, so that these numbers match `pel bench`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SLOTS_PER_CONTRACT: u64 = 16;
 
 fn generated_state(accounts: u64) -> (InMemoryState, u64) {

@@ -11,6 +11,10 @@ use pel::{
 use pel_inputs::synthetic::{self, Workload};
 use std::{hint::black_box, time::Duration};
 
+/// The allocator the `pel` binary uses, so that these numbers match `pel bench`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn workloads(c: &mut Criterion) {
     pel::warm_up();
     let chain = Chain::mainnet();
