@@ -6,12 +6,13 @@
 //! over a bare revm loop (receipts, blooms, bundle state) is measured in BENCHMARKS.md.
 
 use crate::{BlockInput, BlockOutput, Chain, ExecuteError, TxOutcome};
-use alloy_consensus::ReceiptEnvelope;
+use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
 use alloy_evm::{
     EthEvm, EvmEnv, EvmFactory,
     block::BlockExecutor,
     eth::{
-        EthBlockExecutionCtx, EthBlockExecutor, EthEvmFactory, receipt_builder::AlloyReceiptBuilder,
+        EthBlockExecutionCtx, EthBlockExecutor, EthEvmFactory,
+        receipt_builder::{AlloyReceiptBuilder, ReceiptBuilder},
     },
     precompiles::PrecompilesMap,
 };
@@ -75,20 +76,11 @@ where
             block,
             &mut state,
             chain.evm_env(&block.header),
+            AlloyReceiptBuilder::default(),
             scope,
         )?;
         let mut outcomes = Vec::with_capacity(block.transactions.len());
-        for (index, tx) in block.transactions.iter().enumerate() {
-            executor
-                .execute_transaction_with_result_closure(tx, |result| {
-                    outcomes.push(TxOutcome::from(&result.result.result));
-                })
-                .map_err(|source| ExecuteError::Transaction {
-                    index,
-                    hash: *tx.tx_hash(),
-                    source,
-                })?;
-        }
+        execute_in_order(&mut executor, block, 0, &mut outcomes)?;
         let (receipts, gas_used, blob_gas_used) = finish(executor, scope)?;
         (receipts, outcomes, gas_used, blob_gas_used)
     };
@@ -102,34 +94,32 @@ where
     })
 }
 
-/// `alloy-evm`'s Ethereum block executor over revm's `State` of `DB`, as both engines use it.
-pub(crate) type Executor<'a, DB> = EthBlockExecutor<
+/// `alloy-evm`'s Ethereum block executor over revm's `State` of `DB`, as both engines use it
+/// (the parallel engine with its own receipt builder, `R`).
+pub(crate) type Executor<'a, DB, R = AlloyReceiptBuilder> = EthBlockExecutor<
     'a,
     EthEvm<&'a mut State<WrapDatabaseRef<DB>>, NoOpInspector, PrecompilesMap>,
     &'a Chain,
-    AlloyReceiptBuilder,
+    R,
 >;
 
 /// The block executor over `state`, with the system calls before the transactions applied
 /// when `scope` covers the whole block. Both engines start their blocks here.
-pub(crate) fn start<'a, DB>(
+pub(crate) fn start<'a, DB, R>(
     chain: &'a Chain,
     block: &'a BlockInput,
     state: &'a mut State<WrapDatabaseRef<DB>>,
     evm_env: EvmEnv,
+    receipt_builder: R,
     scope: Scope,
-) -> Result<Executor<'a, DB>, ExecuteError>
+) -> Result<Executor<'a, DB, R>, ExecuteError>
 where
     DB: DatabaseRef + Debug,
     DB::Error: Send + Sync + 'static,
+    R: ReceiptBuilder<Transaction = TxEnvelope, Receipt = ReceiptEnvelope>,
 {
     let evm = EthEvmFactory::default().create_evm(state, evm_env);
-    let mut executor = EthBlockExecutor::new(
-        evm,
-        execution_ctx(block),
-        chain,
-        AlloyReceiptBuilder::default(),
-    );
+    let mut executor = EthBlockExecutor::new(evm, execution_ctx(block), chain, receipt_builder);
     if scope == Scope::Block {
         executor
             .apply_pre_execution_changes()
@@ -138,16 +128,44 @@ where
     Ok(executor)
 }
 
+/// Executes `block`'s transactions from index `from` on, one after another, pushing how each
+/// ended onto `outcomes`. The sequential engine runs them all; the parallel engine runs those
+/// it had not committed when Block-STM gave up.
+pub(crate) fn execute_in_order<DB, R>(
+    executor: &mut Executor<'_, DB, R>,
+    block: &BlockInput,
+    from: usize,
+    outcomes: &mut Vec<TxOutcome>,
+) -> Result<(), ExecuteError>
+where
+    DB: DatabaseRef + Debug,
+    DB::Error: Send + Sync + 'static,
+    R: ReceiptBuilder<Transaction = TxEnvelope, Receipt = ReceiptEnvelope>,
+{
+    for (index, tx) in block.transactions.iter().enumerate().skip(from) {
+        executor
+            .execute_transaction_with_result_closure(tx, |result| {
+                outcomes.push(TxOutcome::from(&result.result.result));
+            })
+            .map_err(|source| ExecuteError::Transaction {
+                index,
+                hash: *tx.tx_hash(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
 /// Ends the block as `scope` says: rewards, withdrawals and end-of-block system calls for a
 /// whole block, nothing more for its transactions alone. Returns the receipts, the gas used and
 /// the blob gas used. Both engines end their blocks here.
-pub(crate) fn finish<'a, 'c, E>(
-    executor: EthBlockExecutor<'a, E, &'c Chain, AlloyReceiptBuilder>,
+pub(crate) fn finish<'a, 'c, E, R>(
+    executor: EthBlockExecutor<'a, E, &'c Chain, R>,
     scope: Scope,
 ) -> Result<(Vec<ReceiptEnvelope>, u64, u64), ExecuteError>
 where
-    EthBlockExecutor<'a, E, &'c Chain, AlloyReceiptBuilder>:
-        BlockExecutor<Receipt = ReceiptEnvelope>,
+    R: ReceiptBuilder<Receipt = ReceiptEnvelope>,
+    EthBlockExecutor<'a, E, &'c Chain, R>: BlockExecutor<Receipt = ReceiptEnvelope>,
 {
     match scope {
         Scope::Block => {

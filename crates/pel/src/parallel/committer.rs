@@ -43,7 +43,8 @@ const CHAIN_CHECK_AT: usize = 32;
 const MIN_IDEAL_SPEEDUP: f64 = 1.25;
 
 /// The block executor the committed transactions go through.
-pub(crate) type BlockExec<'a, 'db, DB> = crate::sequential::Executor<'a, &'db DB>;
+pub(crate) type BlockExec<'a, 'db, DB> =
+    crate::sequential::Executor<'a, &'db DB, super::receipt::PrecomputedBloom>;
 
 /// The commit side of a block: the executor, and how far it has got.
 pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
@@ -55,6 +56,9 @@ pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
     gas_limit_cap: u64,
     /// The next transaction to commit.
     pub(crate) next: TxIdx,
+    /// The highest publication number of a committed write set (see
+    /// [`Shared::claim_for_commit`]).
+    final_writes: u64,
     pub(crate) outcomes: Vec<TxOutcome>,
     /// Each committed transaction's execution time and the transactions it read from.
     pub(crate) graph: DependencyGraph,
@@ -97,6 +101,7 @@ where
             gas_limit,
             gas_limit_cap,
             next: 0,
+            final_writes: 0,
             outcomes: Vec::with_capacity(block.transactions.len()),
             graph: DependencyGraph {
                 durations: Vec::with_capacity(block.transactions.len()),
@@ -118,9 +123,10 @@ where
         let start = Instant::now();
         while !self.finished() {
             let index = self.next;
-            let Some(execution) = shared.claim_for_commit(index) else {
+            let Some(execution) = shared.claim_for_commit(index, self.final_writes) else {
                 break;
             };
+            self.final_writes = self.final_writes.max(execution.published_as);
             if let Err(error) = self.commit(index, execution) {
                 self.error = Some(error);
                 break;
@@ -137,11 +143,48 @@ where
         self.time += start.elapsed();
     }
 
+    /// Executes the transactions not committed yet one after another on the state committed so
+    /// far, as the sequential engine would have: where a block goes when Block-STM gives up, so
+    /// that the transactions already committed are not executed again.
+    pub(crate) fn finish_in_order(&mut self) -> Result<(), ExecuteError> {
+        crate::sequential::execute_in_order(
+            &mut self.executor,
+            self.block,
+            self.next,
+            &mut self.outcomes,
+        )?;
+        self.next = self.block.transactions.len();
+        Ok(())
+    }
+
+    /// Commits what the workers left when they finished: every transaction is executed and
+    /// validated by then, so stopping for a chain would only throw that work away.
+    pub(crate) fn commit_remaining(&mut self, shared: &Shared<'_, DB>) {
+        self.check_chain = false;
+        self.commit_ready(shared);
+    }
+
     /// Whether the transactions committed so far allow less than [`MIN_IDEAL_SPEEDUP`],
     /// judged by the shape of their dependencies, not by measured times: one preempted
-    /// transaction must not make a parallel block look like a chain.
+    /// transaction must not make a parallel block look like a chain. Dependencies between
+    /// transactions of one sender do not count: those chains are known before execution
+    /// (`unprofitable` judges them, and the scheduler orders them), and a payout batch at the
+    /// top of a block says nothing about the transactions after it. This check is for the
+    /// chains only execution shows: through a contract's state.
     fn chained(&self) -> bool {
-        (self.graph.dependencies.len() as f64) < self.graph.depth() as f64 * MIN_IDEAL_SPEEDUP
+        let signer = |index: TxIdx| self.block.transactions.get(index).map(|tx| tx.signer());
+        let dependencies = (self.graph.dependencies.iter().enumerate())
+            .map(|(index, dependencies)| {
+                (dependencies.iter().copied())
+                    .filter(|&dependency| signer(dependency) != signer(index))
+                    .collect()
+            })
+            .collect();
+        let graph = DependencyGraph {
+            durations: Vec::new(),
+            dependencies,
+        };
+        (graph.dependencies.len() as f64) < graph.depth() as f64 * MIN_IDEAL_SPEEDUP
     }
 
     fn commit(&mut self, index: TxIdx, execution: vm::Execution) -> Result<(), ExecuteError> {
@@ -198,6 +241,7 @@ where
             }
         }
         self.outcomes.push(TxOutcome::from(&result));
+        self.executor.receipt_builder.set_next(execution.bloom);
         self.executor.commit_transaction(EthTxResult {
             result: ResultAndState::new(result, changes),
             blob_gas_used: tx.blob_gas_used().unwrap_or_default(),

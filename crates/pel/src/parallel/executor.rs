@@ -59,15 +59,23 @@ where
     DB::Error: Send + Sync + 'static,
 {
     /// The execution of transaction `tx` if it is final and now committed: executed, and its
-    /// read set still valid. Call in order, once every transaction below is committed.
-    pub(crate) fn claim_for_commit(&self, tx: TxIdx) -> Option<Execution> {
+    /// read set still valid. Call in order, once every transaction below is committed;
+    /// `final_writes` is the highest publication number of their committed write sets.
+    ///
+    /// A read set that a validation found valid after those write sets were published needs no
+    /// second look: nothing below can have changed since (a lower transaction that changed
+    /// would have re-executed and published again, and would not be committed yet).
+    pub(crate) fn claim_for_commit(&self, tx: TxIdx, final_writes: u64) -> Option<Execution> {
         let claimed = self
             .scheduler
             .try_commit(tx, || match self.slot(tx).as_deref() {
-                Some(Some(execution)) => execution
-                    .reads
-                    .iter()
-                    .all(|(location, origin)| self.mv.still_reads(location, tx, origin)),
+                Some(Some(execution)) => {
+                    execution.valid_at >= final_writes
+                        || execution
+                            .reads
+                            .iter()
+                            .all(|(location, origin)| self.mv.still_reads(location, tx, origin))
+                }
                 _ => false,
             });
         if claimed {
@@ -151,10 +159,11 @@ where
                     }
                     // The blocking transaction finished meanwhile: run again at once.
                 }
-                Ok(execution) => {
+                Ok(mut execution) => {
                     let mut slot = self.slot(version.tx)?;
                     let previous = slot.as_ref().map_or(&[][..], |e| &e.writes[..]);
                     let wrote_new = self.mv.record(version, previous, &execution.writes);
+                    execution.published_as = self.mv.publish();
                     *slot = Some(execution);
                     drop(slot);
                     return self.scheduler.finish_execution(version, wrote_new);
@@ -164,11 +173,18 @@ where
     }
 
     fn validate(&self, version: Version) -> Option<Task> {
-        let valid = match self.slot(version.tx).as_deref() {
-            Some(Some(execution)) => execution
-                .reads
-                .iter()
-                .all(|(location, origin)| self.mv.still_reads(location, version.tx, origin)),
+        let seen = self.mv.published();
+        let valid = match self.slot(version.tx).as_deref_mut() {
+            Some(Some(execution)) => {
+                let valid = execution
+                    .reads
+                    .iter()
+                    .all(|(location, origin)| self.mv.still_reads(location, version.tx, origin));
+                if valid {
+                    execution.valid_at = execution.valid_at.max(seen);
+                }
+                valid
+            }
             _ => false,
         };
         let aborted = !valid && self.scheduler.try_validation_abort(version);

@@ -11,14 +11,16 @@
 //! gas, fee to the beneficiary), followed by rewards and withdrawals, so the output is built by
 //! the same code from the same per-transaction results.
 //!
-//! Blocks too small for threads to pay run sequentially ([`Fallback::Auto`]), and so does a
-//! block whose transactions keep aborting: executions are bounded, never spinning.
+//! Blocks too small for threads to pay run sequentially ([`Fallback::Auto`]). A block whose
+//! transactions keep aborting (executions are bounded, never spinning), or whose first
+//! transactions form one dependency chain, finishes in order on the state Block-STM committed.
 
 mod committer;
 mod dependency;
 mod executor;
 mod fallback;
 mod mv_memory;
+mod receipt;
 mod scheduler;
 mod vm;
 
@@ -34,6 +36,7 @@ pub use dependency::DependencyGraph;
 use executor::{Shared, Stop, TxSlot};
 pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
 use mv_memory::MvMemory;
+use receipt::PrecomputedBloom;
 use revm::{
     DatabaseRef,
     database::{State, states::bundle_state::BundleRetention},
@@ -93,10 +96,10 @@ pub enum Mode {
     OneThread,
     /// Sequentially, because a look at the block said threads would not pay.
     Unprofitable(Unprofitable),
-    /// Sequentially, after Block-STM passed its bound on executions.
+    /// Block-STM until it passed its bound on executions, then the rest in order.
     Contended,
-    /// Sequentially, after the first transactions Block-STM committed formed one dependency
-    /// chain (a hot contract): threads would only wait.
+    /// Block-STM until the first transactions it committed formed one dependency chain (a hot
+    /// contract), where threads would only wait; then the rest in order.
     Chain,
 }
 
@@ -124,8 +127,8 @@ impl std::fmt::Display for Mode {
             Self::Unprofitable(Unprofitable::Small) => "sequential: small block",
             Self::Unprofitable(Unprofitable::Transfers) => "sequential: mostly plain transfers",
             Self::Unprofitable(Unprofitable::Chained) => "sequential: one dependency chain",
-            Self::Contended => "sequential: too many re-executions",
-            Self::Chain => "sequential: the first transactions formed one dependency chain",
+            Self::Contended => "in order after too many re-executions",
+            Self::Chain => "in order after the first transactions formed one dependency chain",
         })
     }
 }
@@ -205,10 +208,19 @@ where
             return run_sequential(chain, block, db, Mode::Unprofitable(why), scope);
         }
     }
-    match block_stm(chain, block, &db, threads, config.fallback, scope)? {
-        Ok(done) => Ok(done),
-        Err(mode) => run_sequential(chain, block, db, mode, scope),
-    }
+    let max_executions = block
+        .transactions
+        .len()
+        .saturating_mul(MAX_EXECUTIONS_PER_TX);
+    block_stm(
+        chain,
+        block,
+        &db,
+        threads,
+        config.fallback,
+        scope,
+        max_executions,
+    )
 }
 
 fn run_sequential<DB>(
@@ -273,9 +285,9 @@ fn lazy_recipients(
         .collect()
 }
 
-/// Block-STM; `Err` with the mode to run the block sequentially in when Block-STM gave up:
-/// past the bound on executions, or (under [`Fallback::Auto`]) on a dependency chain.
-#[allow(clippy::type_complexity)]
+/// Block-STM. When it gives up (past the bound on executions, or under [`Fallback::Auto`] on
+/// a dependency chain), the transactions it has not committed run in order on the state it
+/// committed, so no committed work is thrown away.
 fn block_stm<DB>(
     chain: &Chain,
     block: &BlockInput,
@@ -283,7 +295,8 @@ fn block_stm<DB>(
     threads: usize,
     fallback: Fallback,
     scope: Scope,
-) -> Result<Result<(BlockOutput, ParallelStats), Mode>, ExecuteError>
+    max_executions: usize,
+) -> Result<(BlockOutput, ParallelStats), ExecuteError>
 where
     DB: DatabaseRef + Debug + Sync,
     DB::Error: Send + Sync + 'static,
@@ -301,7 +314,8 @@ where
         ..ParallelStats::default()
     };
     let (receipts, transactions, gas_used, blob_gas_used) = {
-        let executor = sequential::start(chain, block, &mut state, evm_env, scope)?;
+        let receipts = PrecomputedBloom::default();
+        let executor = sequential::start(chain, block, &mut state, evm_env, receipts, scope)?;
 
         let start = Instant::now();
         let base = vm::BaseState::new(db, executor.evm().db());
@@ -325,7 +339,7 @@ where
             block_env: &block_env,
             cfg_env: &cfg_env,
             beneficiary,
-            max_executions: tx_count.saturating_mul(MAX_EXECUTIONS_PER_TX),
+            max_executions,
             stop: &stop,
             executions: &executions,
         };
@@ -342,9 +356,9 @@ where
         stats.validation_aborts = scheduler.counters.aborts.load(Ordering::Relaxed);
         stats.suspensions = scheduler.counters.suspensions.load(Ordering::Relaxed);
         let stopped = stop.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match stopped {
-            Some(Stop::TooManyExecutions) => return Ok(Err(Mode::Contended)),
-            Some(Stop::Chained) => return Ok(Err(Mode::Chain)),
+        let gave_up = match stopped {
+            Some(Stop::TooManyExecutions) => Some(Mode::Contended),
+            Some(Stop::Chained) => Some(Mode::Chain),
             Some(Stop::Panic { tx, message }) => {
                 let hash = block
                     .transactions
@@ -357,10 +371,21 @@ where
                     source: BlockExecutionError::msg(format!("worker panicked: {message}")),
                 });
             }
-            None => {}
+            None => None,
+        };
+        let start = Instant::now();
+        match gave_up {
+            Some(mode) => {
+                // Block-STM gave up: the rest runs in order on what it committed.
+                stats.mode = mode;
+                let in_order = tx_count.saturating_sub(committer.next);
+                stats.executions = stats.executions.saturating_add(in_order);
+                stats.re_executions = stats.executions.saturating_sub(tx_count);
+                committer.finish_in_order()?;
+            }
+            // Whatever the workers left uncommitted when the scheduler finished is final now.
+            None => committer.commit_remaining(&shared),
         }
-        // Whatever the workers left uncommitted when the scheduler finished is final now.
-        committer.commit_ready(&shared);
         if let Some(error) = committer.error {
             return Err(error);
         }
@@ -375,7 +400,6 @@ where
                 source: BlockExecutionError::msg("the transaction's result never became final"),
             });
         }
-        let start = Instant::now();
         let Committer {
             executor,
             outcomes,
@@ -383,7 +407,7 @@ where
             time,
             ..
         } = committer;
-        stats.graph = Some(graph);
+        stats.graph = (stats.mode == Mode::Parallel).then_some(graph);
         let (receipts, gas_used, blob_gas_used) = sequential::finish(executor, scope)?;
         stats.commit_time = time + start.elapsed();
         (receipts, outcomes, gas_used, blob_gas_used)
@@ -396,5 +420,8 @@ where
         blob_gas_used,
         state: state.take_bundle(),
     };
-    Ok(Ok((output, stats)))
+    Ok((output, stats))
 }
+
+#[cfg(test)]
+mod tests;

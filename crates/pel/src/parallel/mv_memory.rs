@@ -15,7 +15,10 @@ use alloy_primitives::{Address, U256, map::HashMap};
 use revm::state::AccountInfo;
 use std::{
     hash::{BuildHasher, Hash},
-    sync::{Mutex, MutexGuard},
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 /// Position of a transaction in the block.
@@ -200,6 +203,8 @@ type Shard = HashMap<Location, Versions>;
 pub(crate) struct MvMemory {
     shards: [Mutex<Shard>; SHARDS],
     hasher: alloy_primitives::map::DefaultHashBuilder,
+    /// Counts recorded write sets; see [`MvMemory::publish`].
+    published: AtomicU64,
 }
 
 impl std::fmt::Debug for MvMemory {
@@ -215,7 +220,19 @@ impl MvMemory {
         Self {
             shards: std::array::from_fn(|_| Mutex::default()),
             hasher: Default::default(),
+            published: AtomicU64::new(0),
         }
+    }
+
+    /// Numbers a write set just recorded: a validation that starts at [`MvMemory::published`]
+    /// `>= n` sees every write set numbered `n` or lower. Call after [`MvMemory::record`].
+    pub(crate) fn publish(&self) -> u64 {
+        self.published.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// The number of the last write set published: read before validating a read set.
+    pub(crate) fn published(&self) -> u64 {
+        self.published.load(Ordering::SeqCst)
     }
 
     fn shard(&self, location: &Location) -> MutexGuard<'_, Shard> {

@@ -233,20 +233,35 @@ impl Scheduler {
     }
 
     /// Records that `version` executed; `wrote_new` if it wrote a location its previous
-    /// incarnation did not. May hand back its validation as the caller's next task.
+    /// incarnation did not. May hand back the execution of the lowest transaction that waited
+    /// on it, or else its own validation, as the caller's next task.
     pub(crate) fn finish_execution(&self, version: Version, wrote_new: bool) -> Option<Task> {
-        let dependents = match self.tx(version.tx) {
+        let mut dependents = match self.tx(version.tx) {
             Some(mut state) => {
                 state.status = Status::Executed(version.incarnation);
                 std::mem::take(&mut state.dependents)
             }
             None => Vec::new(),
         };
-        if let Some(lowest) = dependents.iter().min().copied() {
-            for dependent in &dependents {
-                self.set_ready(*dependent);
-            }
+        dependents.sort_unstable();
+        for dependent in &dependents {
+            self.set_ready(*dependent);
+        }
+        // The lowest waiting transaction (a sender's next one, say) runs next on this worker,
+        // right after what it waited on, without a round trip through the execution index.
+        let next = (dependents.first()).and_then(|&lowest| self.try_incarnate_keep_active(lowest));
+        let others = dependents.iter().copied();
+        if let Some(lowest) = others
+            .filter(|&dependent| next.is_none_or(|next| next.tx != dependent))
+            .min()
+        {
             self.decrease_execution_idx(lowest);
+        }
+        if let Some(next) = next {
+            if self.validation_idx.load(Ordering::SeqCst) > version.tx {
+                self.decrease_validation_idx(version.tx);
+            }
+            return Some(Task::Execute(next));
         }
         if self.validation_idx.load(Ordering::SeqCst) > version.tx {
             if wrote_new {
@@ -378,26 +393,20 @@ mod tests {
         );
         // Transaction 1 waits: nothing to do until 0 has executed.
         assert_eq!(scheduler.next_task(), None);
-        scheduler.finish_execution(
+        // Then it runs on the worker that executed 0, right away.
+        let next = scheduler.finish_execution(
             Version {
                 tx: 0,
                 incarnation: 0,
             },
             true,
         );
-        let mut next = None;
-        for _ in 0..10 {
-            if let Some(Task::Execute(version)) = scheduler.next_task() {
-                next = Some(version);
-                break;
-            }
-        }
         assert_eq!(
             next,
-            Some(Version {
+            Some(Task::Execute(Version {
                 tx: 1,
                 incarnation: 1
-            })
+            }))
         );
     }
 
@@ -428,27 +437,35 @@ mod tests {
         );
         // Transaction 1 reads an estimate of transaction 0, which is still executing.
         assert!(scheduler.add_dependency(1, 0));
-        scheduler.finish_execution(
+        let resumed = scheduler.finish_execution(
             Version {
                 tx: 0,
                 incarnation: 0,
             },
             true,
         );
-        let mut resumed = None;
-        for _ in 0..10 {
-            if let Some(Task::Execute(version)) = scheduler.next_task() {
-                resumed = Some(version);
-                break;
-            }
-        }
         assert_eq!(
             resumed,
-            Some(Version {
+            Some(Task::Execute(Version {
                 tx: 1,
                 incarnation: 1
-            })
+            }))
         );
         assert_eq!(scheduler.counters.suspensions.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_lowest_resumed_transaction_stays_on_the_worker_and_the_others_are_handed_out() {
+        let scheduler = Scheduler::new(3, &[None, Some(0), Some(0)]);
+        let zero = Version {
+            tx: 0,
+            incarnation: 0,
+        };
+        assert_eq!(scheduler.next_task(), Some(Task::Execute(zero)));
+        let next = scheduler.finish_execution(zero, true);
+        let resumed = |tx| Version { tx, incarnation: 1 };
+        assert_eq!(next, Some(Task::Execute(resumed(1))));
+        assert_eq!(next_execution(&scheduler), Some(resumed(2)));
+        assert_eq!(next_execution(&scheduler), None);
     }
 }

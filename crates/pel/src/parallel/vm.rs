@@ -9,7 +9,7 @@
 
 use super::mv_memory::{Blocked, Location, MvMemory, ReadOrigin, Resolved, TxIdx, Value};
 use alloy_primitives::{
-    Address, B256, U256,
+    Address, B256, Bloom, U256, logs_bloom,
     map::{AddressMap, HashMap},
 };
 use revm::{
@@ -331,8 +331,15 @@ pub(crate) struct Execution {
     pub(crate) fee: U256,
     /// A plain transfer's recipient read lazily and the amount it receives; not in `state`.
     pub(crate) lazy_credit: Option<(Address, U256)>,
+    /// The bloom of the logs it emitted, for its receipt.
+    pub(crate) bloom: Bloom,
     /// How long the execution took.
     pub(crate) duration: Duration,
+    /// The number its write set was published under in the multi-version memory.
+    pub(crate) published_as: u64,
+    /// The multi-version memory's publication number when a validation that found this read
+    /// set valid began; 0 if none did.
+    pub(crate) valid_at: u64,
 }
 
 /// Executes transaction `tx` on `evm`; `Err` names the transaction whose ESTIMATE it read.
@@ -378,14 +385,21 @@ pub(crate) fn execute<DB: DatabaseRef>(
         }
         write_set(&state, &db.accounts_read, &mut writes);
     }
+    let bloom = match &result {
+        Ok(result) => logs_bloom(result.logs()),
+        Err(_) => Bloom::ZERO,
+    };
     Ok(Execution {
         result,
+        bloom,
         state,
         reads: std::mem::take(&mut db.reads),
         writes,
         fee,
         lazy_credit,
         duration: started.elapsed(),
+        published_as: 0,
+        valid_at: 0,
     })
 }
 
