@@ -145,6 +145,15 @@ impl Entry {
 impl Versions {
     fn insert(&mut self, tx: TxIdx, entry: Entry) {
         let delta = entry.is_delta();
+        // Transactions mostly finish in order: appending needs no search through a long list
+        // (every transaction writes the beneficiary's fee).
+        if self.entries.last().is_none_or(|(last, _)| *last < tx) {
+            self.entries.push((tx, entry));
+            if !delta {
+                self.not_deltas.push(tx);
+            }
+            return;
+        }
         match self.entries.binary_search_by_key(&tx, |(t, _)| *t) {
             Ok(at) => {
                 if let Some(slot) = self.entries.get_mut(at) {
