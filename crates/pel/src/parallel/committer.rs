@@ -21,9 +21,9 @@ use alloy_evm::{
     block::{BlockExecutionError, BlockExecutor, BlockValidationError},
     eth::EthTxResult,
 };
-use alloy_primitives::{Address, map::Entry};
+use alloy_primitives::{Address, U256, map::Entry};
 use revm::{
-    Database, DatabaseRef,
+    Database, DatabaseCommit, DatabaseRef,
     context::result::ResultAndState,
     state::{Account, TransactionId},
 };
@@ -56,6 +56,9 @@ pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
     gas_limit_cap: u64,
     /// The next transaction to commit.
     pub(crate) next: TxIdx,
+    /// The beneficiary's fees of committed transactions not yet paid to it, while they may be
+    /// paid at once (see [`Committer::defer_fees_from`]).
+    fees_pending: Option<U256>,
     /// The highest publication number of a committed write set (see
     /// [`Shared::claim_for_commit`]).
     final_writes: u64,
@@ -102,6 +105,7 @@ where
             gas_limit_cap,
             next: 0,
             final_writes: 0,
+            fees_pending: None,
             outcomes: Vec::with_capacity(block.transactions.len()),
             graph: DependencyGraph {
                 durations: Vec::with_capacity(block.transactions.len()),
@@ -147,6 +151,8 @@ where
     /// far, as the sequential engine would have: where a block goes when Block-STM gives up, so
     /// that the transactions already committed are not executed again.
     pub(crate) fn finish_in_order(&mut self) -> Result<(), ExecuteError> {
+        self.pay_pending_fees()
+            .map_err(ExecuteError::PostExecution)?;
         crate::sequential::execute_in_order(
             &mut self.executor,
             self.block,
@@ -185,6 +191,40 @@ where
             dependencies,
         };
         (graph.dependencies.len() as f64) < graph.depth() as f64 * MIN_IDEAL_SPEEDUP
+    }
+
+    /// The account as committed so far.
+    fn committed_account(&mut self, address: Address) -> Result<Account, BlockExecutionError> {
+        let info = Database::basic(self.executor.evm_mut().db_mut(), address)
+            .map_err(BlockExecutionError::other)?;
+        Ok(match info {
+            Some(info) => Account::from(info),
+            None => Account::new_not_existing(TransactionId::ZERO),
+        })
+    }
+
+    /// Whether the fees of the following transactions may be summed and paid at once, given the
+    /// beneficiary as just credited: only while it exists and is not empty, from Spurious
+    /// Dragon on. Then every fee is a plain balance increase of an existing account, and one
+    /// payment of their sum leaves the state and its changes exactly as the separate payments
+    /// would; an empty or missing beneficiary (touched and deleted, or created) is paid one
+    /// transaction at a time.
+    fn defer_fees_from(&self, beneficiary: &Account) -> Option<U256> {
+        (self.spurious_dragon && !beneficiary.is_selfdestructed() && !beneficiary.is_empty())
+            .then_some(U256::ZERO)
+    }
+
+    /// Pays the fees summed so far to the beneficiary, as one change of the committed state.
+    pub(crate) fn pay_pending_fees(&mut self) -> Result<(), BlockExecutionError> {
+        let Some(sum) = self.fees_pending.take() else {
+            return Ok(());
+        };
+        let mut account = self.committed_account(self.beneficiary)?;
+        vm::credit(&mut account, sum, self.spurious_dragon);
+        let mut changes = revm::state::EvmState::default();
+        changes.insert(self.beneficiary, account);
+        DatabaseCommit::commit(self.executor.evm_mut().db_mut(), changes);
+        Ok(())
     }
 
     fn commit(&mut self, index: TxIdx, execution: vm::Execution) -> Result<(), ExecuteError> {
@@ -226,19 +266,27 @@ where
         // What the parallel phase kept as balance deltas is paid on the state as committed so
         // far, the way revm would have: the beneficiary's fee if the transaction left the
         // beneficiary alone, and a plain transfer's amount to its lazily read recipient.
-        let credits =
-            std::iter::once((self.beneficiary, execution.fee)).chain(execution.lazy_credit);
+        let mut credits = Vec::with_capacity(2);
+        if changes.contains_key(&self.beneficiary) {
+            // The worker paid the fee into its own change of the beneficiary, which includes
+            // every fee below it: those owed must reach the state first.
+            self.pay_pending_fees().map_err(fail)?;
+        } else if let Some(owed) = &mut self.fees_pending {
+            *owed = owed.saturating_add(execution.fee);
+        } else {
+            credits.push((self.beneficiary, execution.fee));
+        }
+        credits.extend(execution.lazy_credit);
         for (address, amount) in credits {
             if let Entry::Vacant(entry) = changes.entry(address) {
-                let info = Database::basic(self.executor.evm_mut().db_mut(), address)
-                    .map_err(|error| fail(BlockExecutionError::other(error)))?;
-                let mut account = match info {
-                    Some(info) => Account::from(info),
-                    None => Account::new_not_existing(TransactionId::ZERO),
-                };
+                let mut account = self.committed_account(address).map_err(fail)?;
                 vm::credit(&mut account, amount, self.spurious_dragon);
                 entry.insert(account);
             }
+        }
+        if self.fees_pending.is_none() {
+            self.fees_pending =
+                (changes.get(&self.beneficiary)).and_then(|b| self.defer_fees_from(b));
         }
         self.outcomes.push(TxOutcome::from(&result));
         self.executor.receipt_builder.set_next(execution.bloom);

@@ -400,6 +400,9 @@ where
                 source: BlockExecutionError::msg("the transaction's result never became final"),
             });
         }
+        committer
+            .pay_pending_fees()
+            .map_err(ExecuteError::PostExecution)?;
         let Committer {
             executor,
             outcomes,
