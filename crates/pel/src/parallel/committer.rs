@@ -124,12 +124,14 @@ where
 
     /// Commits every transaction that is final, in order, and stops at the first that is not.
     pub(crate) fn commit_ready(&mut self, shared: &Shared<'_, DB>) {
-        let start = Instant::now();
+        // Timed from the first claim that succeeds: most calls find nothing to commit.
+        let mut start = None;
         while !self.finished() {
             let index = self.next;
             let Some(execution) = shared.claim_for_commit(index, self.final_writes) else {
                 break;
             };
+            start.get_or_insert_with(Instant::now);
             self.final_writes = self.final_writes.max(execution.published_as);
             if let Err(error) = self.commit(index, execution) {
                 self.error = Some(error);
@@ -144,7 +146,9 @@ where
         if self.finished() {
             shared.scheduler.halt();
         }
-        self.time += start.elapsed();
+        if let Some(start) = start {
+            self.time += start.elapsed();
+        }
     }
 
     /// Executes the transactions not committed yet one after another on the state committed so
@@ -231,10 +235,9 @@ where
         let Some(tx) = self.block.transactions.get(index) else {
             return Ok(());
         };
-        let hash = *tx.tx_hash();
         let fail = |source| ExecuteError::Transaction {
             index,
-            hash,
+            hash: *tx.tx_hash(),
             source,
         };
         // As `alloy-evm` checks before executing: the gas limit must fit what is left.
@@ -252,7 +255,7 @@ where
         }
         let result = execution
             .result
-            .map_err(|error| fail(BlockExecutionError::evm(error, hash)))?;
+            .map_err(|error| fail(BlockExecutionError::evm(error, *tx.tx_hash())))?;
         let mut dependencies: Vec<TxIdx> = execution
             .reads
             .iter()
