@@ -231,7 +231,7 @@ where
         Ok(())
     }
 
-    fn commit(&mut self, index: TxIdx, execution: vm::Execution) -> Result<(), ExecuteError> {
+    fn commit(&mut self, index: TxIdx, execution: Box<vm::Execution>) -> Result<(), ExecuteError> {
         let Some(tx) = self.block.transactions.get(index) else {
             return Ok(());
         };

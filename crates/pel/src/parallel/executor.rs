@@ -7,10 +7,12 @@ use super::{
     scheduler::{Scheduler, Task},
     vm::{self, BaseState, Execution, VmDb},
 };
+use crate::chain::tx_env;
+use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_primitives::Address;
 use revm::{
     DatabaseRef,
-    context::{BlockEnv, CfgEnv, TxEnv},
+    context::{BlockEnv, CfgEnv},
 };
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -21,8 +23,9 @@ use std::{
 };
 
 /// What the last incarnation of a transaction left: its output for the commit, with the
-/// locations it read (for validation) and wrote (for the next incarnation).
-pub(crate) type TxSlot = Option<Execution>;
+/// locations it read (for validation) and wrote (for the next incarnation). Boxed: an
+/// execution is hundreds of bytes (its bloom alone 256), moved twice on its way to the commit.
+pub(crate) type TxSlot = Option<Box<Execution>>;
 
 /// Why the workers stopped before finishing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +44,8 @@ pub(crate) struct Shared<'a, DB: DatabaseRef + std::fmt::Debug> {
     pub(crate) scheduler: &'a Scheduler,
     pub(crate) mv: &'a MvMemory,
     pub(crate) base: &'a BaseState<'a, DB>,
-    pub(crate) tx_envs: &'a [TxEnv],
+    /// The block's transactions, turned into revm's environment when executed.
+    pub(crate) transactions: &'a [Recovered<TxEnvelope>],
     /// For each transaction, the recipient it may read lazily (see `lazy_recipients` in the parent module).
     pub(crate) lazy_recipients: &'a [Option<Address>],
     pub(crate) slots: &'a [Mutex<TxSlot>],
@@ -65,7 +69,7 @@ where
     /// A read set that a validation found valid after those write sets were published needs no
     /// second look: nothing below can have changed since (a lower transaction that changed
     /// would have re-executed and published again, and would not be committed yet).
-    pub(crate) fn claim_for_commit(&self, tx: TxIdx, final_writes: u64) -> Option<Execution> {
+    pub(crate) fn claim_for_commit(&self, tx: TxIdx, final_writes: u64) -> Option<Box<Execution>> {
         let claimed = self
             .scheduler
             .try_commit(tx, || match self.slot(tx).as_deref() {
@@ -150,7 +154,7 @@ where
                 self.stop_with(Stop::TooManyExecutions);
                 return None;
             }
-            let tx_env = self.tx_envs.get(version.tx)?.clone();
+            let tx_env = tx_env(self.transactions.get(version.tx)?);
             let lazy = self.lazy_recipients.get(version.tx).copied().flatten();
             match vm::execute(evm, version.tx, tx_env, self.beneficiary, lazy) {
                 Err(Blocked(blocking)) => {
@@ -164,7 +168,7 @@ where
                     let previous = slot.as_ref().map_or(&[][..], |e| &e.writes[..]);
                     let wrote_new = self.mv.record(version, previous, &execution.writes);
                     execution.published_as = self.mv.publish();
-                    *slot = Some(execution);
+                    *slot = Some(Box::new(execution));
                     drop(slot);
                     return self.scheduler.finish_execution(version, wrote_new);
                 }

@@ -24,9 +24,7 @@ mod receipt;
 mod scheduler;
 mod vm;
 
-use crate::{
-    BlockInput, BlockOutput, Chain, ExecuteError, chain::tx_env, sequential, sequential::Scope,
-};
+use crate::{BlockInput, BlockOutput, Chain, ExecuteError, sequential, sequential::Scope};
 use alloy_evm::{
     Evm,
     block::{BlockExecutionError, BlockExecutor},
@@ -322,7 +320,6 @@ where
         let tx_count = block.transactions.len();
         let scheduler = Scheduler::new(tx_count, &sender_hints(block));
         let mv = MvMemory::new();
-        let tx_envs: Vec<_> = block.transactions.iter().map(tx_env).collect();
         let lazy = lazy_recipients(block, beneficiary, spurious_dragon);
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);
@@ -333,7 +330,7 @@ where
             scheduler: &scheduler,
             mv: &mv,
             base: &base,
-            tx_envs: &tx_envs,
+            transactions: &block.transactions,
             lazy_recipients: &lazy,
             slots: &slots,
             block_env: &block_env,
