@@ -57,7 +57,7 @@ pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
     /// The next transaction to commit.
     pub(crate) next: TxIdx,
     /// The beneficiary's fees of committed transactions not yet paid to it, while they may be
-    /// paid at once (see [`Committer::defer_fees_from`]).
+    /// paid at once (see [`Committer::fees_can_wait`]).
     fees_pending: Option<U256>,
     /// The highest publication number of a committed write set (see
     /// [`Shared::claim_for_commit`]).
@@ -213,9 +213,8 @@ where
     /// payment of their sum leaves the state and its changes exactly as the separate payments
     /// would; an empty or missing beneficiary (touched and deleted, or created) is paid one
     /// transaction at a time.
-    fn defer_fees_from(&self, beneficiary: &Account) -> Option<U256> {
-        (self.spurious_dragon && !beneficiary.is_selfdestructed() && !beneficiary.is_empty())
-            .then_some(U256::ZERO)
+    fn fees_can_wait(&self, beneficiary: &Account) -> bool {
+        self.spurious_dragon && !beneficiary.is_selfdestructed() && !beneficiary.is_empty()
     }
 
     /// Pays the fees summed so far to the beneficiary, as one change of the committed state.
@@ -288,8 +287,10 @@ where
             }
         }
         if self.fees_pending.is_none() {
-            self.fees_pending =
-                (changes.get(&self.beneficiary)).and_then(|b| self.defer_fees_from(b));
+            let can_wait = changes
+                .get(&self.beneficiary)
+                .is_some_and(|beneficiary| self.fees_can_wait(beneficiary));
+            self.fees_pending = can_wait.then_some(U256::ZERO);
         }
         self.outcomes.push(TxOutcome::from(&result));
         self.executor.receipt_builder.set_next(execution.bloom);

@@ -28,39 +28,33 @@ impl DependencyGraph {
     /// threads without overhead. Dependencies on higher transactions (which a sequential
     /// execution cannot have) and out-of-range indices are ignored.
     pub fn critical_path(&self) -> Duration {
-        let mut finish: Vec<Duration> = Vec::with_capacity(self.durations.len());
-        for (index, duration) in self.durations.iter().enumerate() {
-            let ready = self
-                .dependencies
-                .get(index)
-                .into_iter()
-                .flatten()
-                .filter(|&&dependency| dependency < index)
-                .filter_map(|&dependency| finish.get(dependency))
-                .max()
-                .copied()
-                .unwrap_or_default();
-            finish.push(ready + *duration);
-        }
-        finish.into_iter().max().unwrap_or_default()
+        self.longest_path(self.durations.iter().copied())
     }
 
     /// The longest chain of dependent transactions, in transactions: how many must run one
     /// after another whatever their times. Unlike [`Self::critical_path`] it does not depend
     /// on measured times, so a thread preempted mid-transaction cannot change it.
     pub fn depth(&self) -> usize {
-        let mut depth: Vec<usize> = Vec::with_capacity(self.dependencies.len());
-        for (index, dependencies) in self.dependencies.iter().enumerate() {
-            let below = dependencies
-                .iter()
+        self.longest_path(std::iter::repeat_n(1, self.dependencies.len()))
+    }
+
+    /// The heaviest chain of dependent transactions, each weighing what `weights` gives it in
+    /// order, ignoring dependencies on higher transactions and out-of-range indices.
+    fn longest_path<W>(&self, weights: impl Iterator<Item = W>) -> W
+    where
+        W: Copy + Ord + Default + std::ops::Add<Output = W>,
+    {
+        let mut finish: Vec<W> = Vec::with_capacity(self.dependencies.len());
+        for (index, weight) in weights.enumerate() {
+            let ready = (self.dependencies.get(index).into_iter().flatten())
                 .filter(|&&dependency| dependency < index)
-                .filter_map(|&dependency| depth.get(dependency))
+                .filter_map(|&dependency| finish.get(dependency))
                 .max()
                 .copied()
                 .unwrap_or_default();
-            depth.push(below + 1);
+            finish.push(ready + weight);
         }
-        depth.into_iter().max().unwrap_or_default()
+        finish.into_iter().max().unwrap_or_default()
     }
 
     /// The speedup an overhead-free executor could reach on `threads` threads: the total work

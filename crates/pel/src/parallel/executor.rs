@@ -74,11 +74,7 @@ where
             .scheduler
             .try_commit(tx, || match self.slot(tx).as_deref() {
                 Some(Some(execution)) => {
-                    execution.valid_at >= final_writes
-                        || execution
-                            .reads
-                            .iter()
-                            .all(|(location, origin)| self.mv.still_reads(location, tx, origin))
+                    execution.valid_at >= final_writes || self.reads_still_valid(tx, execution)
                 }
                 _ => false,
             });
@@ -87,6 +83,12 @@ where
         } else {
             None
         }
+    }
+
+    /// Whether every read of `execution` of transaction `tx` would still see the version it
+    /// saw: Block-STM's validation.
+    fn reads_still_valid(&self, tx: TxIdx, execution: &Execution) -> bool {
+        (execution.reads.iter()).all(|(location, origin)| self.mv.still_reads(location, tx, origin))
     }
 
     fn slot(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxSlot>> {
@@ -180,10 +182,7 @@ where
         let seen = self.mv.published();
         let valid = match self.slot(version.tx).as_deref_mut() {
             Some(Some(execution)) => {
-                let valid = execution
-                    .reads
-                    .iter()
-                    .all(|(location, origin)| self.mv.still_reads(location, version.tx, origin));
+                let valid = self.reads_still_valid(version.tx, execution);
                 if valid {
                     execution.valid_at = execution.valid_at.max(seen);
                 }
