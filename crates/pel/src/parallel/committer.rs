@@ -167,13 +167,6 @@ where
         Ok(())
     }
 
-    /// Commits what the workers left when they finished: every transaction is executed and
-    /// validated by then, so stopping for a chain would only throw that work away.
-    pub(crate) fn commit_remaining(&mut self, shared: &Shared<'_, DB>) {
-        self.check_chain = false;
-        self.commit_ready(shared);
-    }
-
     /// Whether the transactions committed so far allow less than [`MIN_IDEAL_SPEEDUP`],
     /// judged by the shape of their dependencies, not by measured times: one preempted
     /// transaction must not make a parallel block look like a chain. Dependencies between

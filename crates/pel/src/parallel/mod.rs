@@ -352,7 +352,15 @@ where
         stats.validations = scheduler.counters.validations.load(Ordering::Relaxed);
         stats.validation_aborts = scheduler.counters.aborts.load(Ordering::Relaxed);
         stats.suspensions = scheduler.counters.suspensions.load(Ordering::Relaxed);
-        let stopped = stop.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let take_stop = || stop.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let mut stopped = take_stop();
+        if stopped.is_none() {
+            // Whatever the workers left uncommitted when the scheduler finished is final now.
+            // The chain check applies as during the run, so that whether a block counts as a
+            // chain does not depend on how far the committer got before the workers finished.
+            committer.commit_ready(&shared);
+            stopped = take_stop();
+        }
         let gave_up = match stopped {
             Some(Stop::TooManyExecutions) => Some(Mode::Contended),
             Some(Stop::Chained) => Some(Mode::Chain),
@@ -371,17 +379,13 @@ where
             None => None,
         };
         let start = Instant::now();
-        match gave_up {
-            Some(mode) => {
-                // Block-STM gave up: the rest runs in order on what it committed.
-                stats.mode = mode;
-                let in_order = tx_count.saturating_sub(committer.next);
-                stats.executions = stats.executions.saturating_add(in_order);
-                stats.re_executions = stats.executions.saturating_sub(tx_count);
-                committer.finish_in_order()?;
-            }
-            // Whatever the workers left uncommitted when the scheduler finished is final now.
-            None => committer.commit_remaining(&shared),
+        if let Some(mode) = gave_up {
+            // Block-STM gave up: the rest runs in order on what it committed.
+            stats.mode = mode;
+            let in_order = tx_count.saturating_sub(committer.next);
+            stats.executions = stats.executions.saturating_add(in_order);
+            stats.re_executions = stats.executions.saturating_sub(tx_count);
+            committer.finish_in_order()?;
         }
         if let Some(error) = committer.error {
             return Err(error);
