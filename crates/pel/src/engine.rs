@@ -1,11 +1,10 @@
 //! The one entry point through which the CLI, tests and benchmarks execute blocks.
 
 use crate::{
-    BlockInput, BlockOutput, Chain, ExecuteError,
+    BlockInput, BlockOutput, Chain, ExecuteError, StateProvider,
     parallel::{self, ParallelConfig, ParallelStats},
     sequential,
 };
-use revm::DatabaseRef;
 use std::{fmt, fmt::Debug, str::FromStr};
 
 /// Which executor runs a block. Every engine returns the same [`BlockOutput`] for the same
@@ -32,7 +31,7 @@ impl Engine {
         db: DB,
     ) -> Result<BlockOutput, ExecuteError>
     where
-        DB: DatabaseRef + Debug + Sync,
+        DB: StateProvider + Debug + Sync,
         DB::Error: Send + Sync + 'static,
     {
         self.execute_with_stats(chain, block, db)
@@ -47,7 +46,7 @@ impl Engine {
         db: DB,
     ) -> Result<(BlockOutput, EngineStats), ExecuteError>
     where
-        DB: DatabaseRef + Debug + Sync,
+        DB: StateProvider + Debug + Sync,
         DB::Error: Send + Sync + 'static,
     {
         match self {
@@ -66,7 +65,7 @@ impl Engine {
         db: DB,
     ) -> Result<BlockOutput, ExecuteError>
     where
-        DB: DatabaseRef + Debug + Sync,
+        DB: StateProvider + Debug + Sync,
         DB::Error: Send + Sync + 'static,
     {
         match self {

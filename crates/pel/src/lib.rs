@@ -1,6 +1,6 @@
 //! pel: a parallel execution layer for the EVM.
 //!
-//! A block goes in as a [`BlockInput`] with a state provider (any revm [`revm::DatabaseRef`]);
+//! A block goes in as a [`BlockInput`] with a [`StateProvider`] (a revm [`revm::DatabaseRef`]);
 //! an [`Engine`] executes it under a [`Chain`]'s rules and returns a [`BlockOutput`]: receipts,
 //! per-transaction outcomes, gas and the block's state changes. Every engine returns exactly
 //! what the [`sequential`] reference returns; [`verify::verify_header`] checks an output against
@@ -19,10 +19,12 @@
 
 pub mod block;
 pub mod chain;
+mod collision;
 pub mod engine;
 pub mod error;
 pub mod output;
 pub mod parallel;
+mod provider;
 pub mod receipts;
 pub mod sequential;
 pub mod state;
@@ -36,5 +38,6 @@ pub use chain::Chain;
 pub use engine::Engine;
 pub use error::ExecuteError;
 pub use output::{BlockOutput, TxOutcome, TxStatus};
+pub use provider::StateProvider;
 pub use state::{InMemoryState, PreAccount, StateError};
 pub use warm_up::warm_up;

@@ -5,28 +5,27 @@
 //! no per-transaction copy of state. Every other engine is checked against its output; its cost
 //! over a bare revm loop (receipts, blooms, bundle state) is measured in BENCHMARKS.md.
 
-use crate::{BlockInput, BlockOutput, Chain, ExecuteError, TxOutcome};
+use crate::{
+    BlockInput, BlockOutput, Chain, ExecuteError, StateProvider, TxOutcome,
+    collision::StorageCollisions,
+};
 use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
 use alloy_evm::{
-    EthEvm, EvmEnv, EvmFactory,
+    EthEvm, EvmEnv,
     block::BlockExecutor,
     eth::{
-        EthBlockExecutionCtx, EthBlockExecutor, EthEvmFactory,
+        EthBlockExecutionCtx, EthBlockExecutor, EthEvmBuilder,
         receipt_builder::{AlloyReceiptBuilder, ReceiptBuilder},
     },
     precompiles::PrecompilesMap,
 };
-use revm::{
-    DatabaseRef,
-    database::{State, WrapDatabaseRef, states::bundle_state::BundleRetention},
-    inspector::NoOpInspector,
-};
+use revm::database::{State, WrapDatabaseRef, states::bundle_state::BundleRetention};
 use std::{borrow::Cow, fmt::Debug};
 
 /// Executes `block` on top of the state `db` serves, transaction by transaction.
 pub fn execute<DB>(chain: &Chain, block: &BlockInput, db: DB) -> Result<BlockOutput, ExecuteError>
 where
-    DB: DatabaseRef + Debug,
+    DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
 {
     run(chain, block, db, Scope::Block)
@@ -40,7 +39,7 @@ pub fn execute_transactions<DB>(
     db: DB,
 ) -> Result<BlockOutput, ExecuteError>
 where
-    DB: DatabaseRef + Debug,
+    DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
 {
     run(chain, block, db, Scope::Transactions)
@@ -63,7 +62,7 @@ pub(crate) fn run<DB>(
     scope: Scope,
 ) -> Result<BlockOutput, ExecuteError>
 where
-    DB: DatabaseRef + Debug,
+    DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
 {
     let mut state = State::builder()
@@ -98,7 +97,7 @@ where
 /// (the parallel engine with its own receipt builder, `R`).
 pub(crate) type Executor<'a, DB, R = AlloyReceiptBuilder> = EthBlockExecutor<
     'a,
-    EthEvm<&'a mut State<WrapDatabaseRef<DB>>, NoOpInspector, PrecompilesMap>,
+    EthEvm<&'a mut State<WrapDatabaseRef<DB>>, StorageCollisions, PrecompilesMap>,
     &'a Chain,
     R,
 >;
@@ -114,11 +113,16 @@ pub(crate) fn start<'a, DB, R>(
     scope: Scope,
 ) -> Result<Executor<'a, DB, R>, ExecuteError>
 where
-    DB: DatabaseRef + Debug,
+    DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
     R: ReceiptBuilder<Transaction = TxEnvelope, Receipt = ReceiptEnvelope>,
 {
-    let evm = EthEvmFactory::default().create_evm(state, evm_env);
+    // EIP-7610's storage check costs an inspected interpreter loop: only where it can matter.
+    let storage_collisions = state.database.0.may_hold_storage_only_accounts();
+    let evm = EthEvmBuilder::new(state, evm_env)
+        .inspector(StorageCollisions)
+        .set_inspect(storage_collisions)
+        .build();
     let mut executor = EthBlockExecutor::new(evm, execution_ctx(block), chain, receipt_builder);
     if scope == Scope::Block {
         executor
@@ -138,7 +142,7 @@ pub(crate) fn execute_in_order<DB, R>(
     outcomes: &mut Vec<TxOutcome>,
 ) -> Result<(), ExecuteError>
 where
-    DB: DatabaseRef + Debug,
+    DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
     R: ReceiptBuilder<Transaction = TxEnvelope, Receipt = ReceiptEnvelope>,
 {

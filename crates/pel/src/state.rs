@@ -4,6 +4,7 @@
 //! this type serves fixtures, tests and benchmarks. Unlike revm's `CacheDB` over `EmptyDB`, it
 //! answers a block hash or code it does not hold with an error, never with a made-up value.
 
+use crate::StateProvider;
 use alloy_primitives::{
     Address, B256, U256,
     map::{AddressMap, B256Map, HashMap},
@@ -46,6 +47,8 @@ pub struct InMemoryState {
     accounts: AddressMap<PreAccount>,
     code: B256Map<Bytecode>,
     block_hashes: BTreeMap<u64, B256>,
+    /// Whether an account with storage but no code and a zero nonce was ever held (EIP-7610).
+    storage_only_accounts: bool,
 }
 
 impl InMemoryState {
@@ -58,6 +61,7 @@ impl InMemoryState {
         {
             self.code.insert(account.info.code_hash, code);
         }
+        self.storage_only_accounts |= is_storage_only(&account);
         self.accounts.insert(address, account);
     }
 
@@ -99,6 +103,7 @@ impl InMemoryState {
                     account.storage.insert(*slot, value.present_value);
                 }
             }
+            self.storage_only_accounts |= is_storage_only(account);
         }
         for (hash, code) in &bundle.contracts {
             self.code.insert(*hash, code.clone());
@@ -118,6 +123,26 @@ impl InMemoryState {
     /// The ancestor block hashes held, by block number.
     pub fn block_hashes(&self) -> &BTreeMap<u64, B256> {
         &self.block_hashes
+    }
+}
+
+/// Whether `account` has storage but neither code nor a nonce.
+fn is_storage_only(account: &PreAccount) -> bool {
+    account.info.nonce == 0
+        && account.info.code_hash == KECCAK_EMPTY
+        && account.storage.values().any(|value| !value.is_zero())
+}
+
+impl StateProvider for InMemoryState {
+    fn may_hold_storage_only_accounts(&self) -> bool {
+        self.storage_only_accounts
+    }
+
+    fn has_storage(&self, address: Address) -> Result<bool, StateError> {
+        Ok(self
+            .accounts
+            .get(&address)
+            .is_some_and(|account| account.storage.values().any(|value| !value.is_zero())))
     }
 }
 

@@ -65,22 +65,6 @@ struct Indexes {
     value: usize,
 }
 
-/// Why the EIP-7610 tests are not run.
-const EIP_7610: &str = "needs EIP-7610 (a create colliding with an account that has storage \
-but no code or nonce fails), which pel does not claim: revm 43 does not implement it, no \
-mainnet account is in that state, EIP-7773 declined it, and ethereum/execution-specs#3417 \
-removed these tests";
-
-/// Tests that exercise a rule pel does not claim, by name, with the reason; every variant of
-/// each depends on the rule. Every other test runs.
-const NOT_CLAIMED: [(&str, &str); 5] = [
-    ("InitCollisionParis", EIP_7610),
-    ("create2collisionStorageParis", EIP_7610),
-    ("RevertInCreateInInitCreate2Paris", EIP_7610),
-    ("RevertInCreateInInit_Paris", EIP_7610),
-    ("dynamicAccountOverwriteEmpty_Paris", EIP_7610),
-];
-
 /// Runs every test in the file at `path` on `engine`, for every fork the test lists, or only
 /// for `only_fork` when given.
 pub fn run_file(
@@ -121,7 +105,6 @@ fn run_test(
     };
     let pre_root = pre.state_root();
     let header = header(&test.env);
-    let not_claimed = NOT_CLAIMED.iter().find(|(test, _)| *test == name);
     for (fork_name, posts) in &test.post {
         if only_fork.is_some_and(|only| only != fork_name) {
             continue;
@@ -129,7 +112,6 @@ fn run_test(
         let chain = fork::chain_for(fork_name);
         for post in posts {
             let verdict = match (&chain, &header) {
-                _ if let Some((_, why)) = not_claimed => Verdict::Skipped((*why).to_owned()),
                 (None, _) => Verdict::Skipped(format!("fork {fork_name} is not supported")),
                 (Some(_), Err(error)) => Verdict::Failed(error.clone()),
                 (Some(chain), Ok(header)) => {

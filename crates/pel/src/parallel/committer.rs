@@ -14,7 +14,7 @@ use super::{
     mv_memory::TxIdx,
     vm,
 };
-use crate::{BlockInput, ExecuteError, TxOutcome};
+use crate::{BlockInput, ExecuteError, StateProvider, TxOutcome};
 use alloy_consensus::Transaction;
 use alloy_evm::{
     Evm,
@@ -23,7 +23,7 @@ use alloy_evm::{
 };
 use alloy_primitives::{Address, U256, map::Entry};
 use revm::{
-    Database, DatabaseCommit, DatabaseRef,
+    Database, DatabaseCommit,
     context::result::ResultAndState,
     state::{Account, TransactionId},
 };
@@ -47,7 +47,7 @@ pub(crate) type BlockExec<'a, 'db, DB> =
     crate::sequential::Executor<'a, &'db DB, super::receipt::PrecomputedBloom>;
 
 /// The commit side of a block: the executor, and how far it has got.
-pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
+pub(crate) struct Committer<'a, 'db, DB: StateProvider + Debug> {
     pub(crate) executor: BlockExec<'a, 'db, DB>,
     block: &'a BlockInput,
     beneficiary: Address,
@@ -72,7 +72,7 @@ pub(crate) struct Committer<'a, 'db, DB: DatabaseRef + Debug> {
     pub(crate) time: Duration,
 }
 
-impl<DB: DatabaseRef + Debug> Debug for Committer<'_, '_, DB> {
+impl<DB: StateProvider + Debug> Debug for Committer<'_, '_, DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Committer")
             .field("next", &self.next)
@@ -83,7 +83,7 @@ impl<DB: DatabaseRef + Debug> Debug for Committer<'_, '_, DB> {
 
 impl<'a, 'db, DB> Committer<'a, 'db, DB>
 where
-    DB: DatabaseRef + Debug + Sync,
+    DB: StateProvider + Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
     pub(crate) fn new(

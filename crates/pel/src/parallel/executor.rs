@@ -7,13 +7,10 @@ use super::{
     scheduler::{Scheduler, Task},
     vm::{self, BaseState, Execution, VmDb},
 };
-use crate::chain::tx_env;
+use crate::{StateProvider, chain::tx_env};
 use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_primitives::Address;
-use revm::{
-    DatabaseRef,
-    context::{BlockEnv, CfgEnv},
-};
+use revm::context::{BlockEnv, CfgEnv};
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     sync::{
@@ -40,7 +37,7 @@ pub(crate) enum Stop {
 
 /// Everything the workers of one block share.
 #[derive(Debug)]
-pub(crate) struct Shared<'a, DB: DatabaseRef + std::fmt::Debug> {
+pub(crate) struct Shared<'a, DB: StateProvider + std::fmt::Debug> {
     pub(crate) scheduler: &'a Scheduler,
     pub(crate) mv: &'a MvMemory,
     pub(crate) base: &'a BaseState<'a, DB>,
@@ -59,7 +56,7 @@ pub(crate) struct Shared<'a, DB: DatabaseRef + std::fmt::Debug> {
 
 impl<DB> Shared<'_, DB>
 where
-    DB: DatabaseRef + std::fmt::Debug + Sync,
+    DB: StateProvider + std::fmt::Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
     /// The execution of transaction `tx` if it is final and now committed: executed, and its

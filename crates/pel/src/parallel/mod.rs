@@ -24,7 +24,9 @@ mod receipt;
 mod scheduler;
 mod vm;
 
-use crate::{BlockInput, BlockOutput, Chain, ExecuteError, sequential, sequential::Scope};
+use crate::{
+    BlockInput, BlockOutput, Chain, ExecuteError, StateProvider, sequential, sequential::Scope,
+};
 use alloy_evm::{
     Evm,
     block::{BlockExecutionError, BlockExecutor},
@@ -36,7 +38,6 @@ pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
 use mv_memory::MvMemory;
 use receipt::PrecomputedBloom;
 use revm::{
-    DatabaseRef,
     database::{State, states::bundle_state::BundleRetention},
     primitives::hardfork::SpecId,
 };
@@ -166,7 +167,7 @@ pub fn execute<DB>(
     config: ParallelConfig,
 ) -> Result<(BlockOutput, ParallelStats), ExecuteError>
 where
-    DB: DatabaseRef + Debug + Sync,
+    DB: StateProvider + Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
     run(chain, block, db, config, Scope::Block)
@@ -180,7 +181,7 @@ pub fn execute_transactions<DB>(
     config: ParallelConfig,
 ) -> Result<(BlockOutput, ParallelStats), ExecuteError>
 where
-    DB: DatabaseRef + Debug + Sync,
+    DB: StateProvider + Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
     run(chain, block, db, config, Scope::Transactions)
@@ -194,7 +195,7 @@ fn run<DB>(
     scope: Scope,
 ) -> Result<(BlockOutput, ParallelStats), ExecuteError>
 where
-    DB: DatabaseRef + Debug + Sync,
+    DB: StateProvider + Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
     let threads = config.threads.clamp(1, block.transactions.len().max(1));
@@ -229,7 +230,7 @@ fn run_sequential<DB>(
     scope: Scope,
 ) -> Result<(BlockOutput, ParallelStats), ExecuteError>
 where
-    DB: DatabaseRef + Debug,
+    DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
 {
     let start = Instant::now();
@@ -296,7 +297,7 @@ fn block_stm<DB>(
     max_executions: usize,
 ) -> Result<(BlockOutput, ParallelStats), ExecuteError>
 where
-    DB: DatabaseRef + Debug + Sync,
+    DB: StateProvider + Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
     let evm_env = chain.evm_env(&block.header);

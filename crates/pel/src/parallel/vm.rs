@@ -8,12 +8,16 @@
 //! writes a balance delta instead of the account, and conflicts with nobody.
 
 use super::mv_memory::{Blocked, Location, MvMemory, ReadOrigin, Resolved, TxIdx, Value};
+use crate::{
+    StateProvider,
+    collision::{StorageCollisions, StorageOracle},
+};
 use alloy_primitives::{
     Address, B256, Bloom, U256, logs_bloom,
     map::{AddressMap, HashMap},
 };
 use revm::{
-    Database, DatabaseRef,
+    Database,
     bytecode::Bytecode,
     context::{
         BlockEnv, CfgEnv, ContextSetters, ContextTr, JournalTr, TxEnv,
@@ -23,6 +27,8 @@ use revm::{
     database::{State, WrapDatabaseRef},
     database_interface::DBErrorMarker,
     handler::{EvmTr, FrameResult, Handler, MainBuilder, MainContext, MainnetContext, MainnetEvm},
+    inspector::InspectorHandler,
+    interpreter::interpreter::EthInterpreter,
     primitives::{KECCAK_EMPTY, hardfork::SpecId},
     state::{Account, AccountInfo, EvmState},
 };
@@ -62,7 +68,7 @@ pub(crate) struct BaseState<'a, DB> {
     db: &'a DB,
 }
 
-impl<'a, DB: DatabaseRef> BaseState<'a, DB> {
+impl<'a, DB: StateProvider> BaseState<'a, DB> {
     /// The base over `db` with the accounts `state`'s cache holds after the system calls.
     pub(crate) fn new(db: &'a DB, state: &State<WrapDatabaseRef<&'a DB>>) -> Self {
         let overlay = state
@@ -94,6 +100,15 @@ impl<'a, DB: DatabaseRef> BaseState<'a, DB> {
         }
     }
 
+    fn has_storage(&self, address: Address) -> Result<bool, VmError> {
+        match self.overlay.get(&address) {
+            Some(account) if account.storage_known => {
+                Ok(account.storage.values().any(|value| !value.is_zero()))
+            }
+            _ => self.db.has_storage(address).map_err(state_error),
+        }
+    }
+
     fn storage(&self, address: Address, slot: U256) -> Result<U256, VmError> {
         if let Some(account) = self.overlay.get(&address) {
             if let Some(value) = account.storage.get(&slot) {
@@ -119,6 +134,8 @@ pub(crate) struct VmDb<'a, DB> {
     base: &'a BaseState<'a, DB>,
     tx: TxIdx,
     spurious_dragon: bool,
+    /// Whether creations check the target's storage (EIP-7610; see [`crate::collision`]).
+    storage_collisions: bool,
     reads: Vec<(Location, ReadOrigin)>,
     accounts_read: AddressMap<Option<AccountInfo>>,
     /// For each account whose storage was read: the transaction that last wiped it (`None`
@@ -130,13 +147,14 @@ pub(crate) struct VmDb<'a, DB> {
     lazy_applied: bool,
 }
 
-impl<'a, DB: DatabaseRef> VmDb<'a, DB> {
+impl<'a, DB: StateProvider> VmDb<'a, DB> {
     pub(crate) fn new(mv: &'a MvMemory, base: &'a BaseState<'a, DB>, spec: SpecId) -> Self {
         Self {
             mv,
             base,
             tx: 0,
             spurious_dragon: spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
+            storage_collisions: base.db.may_hold_storage_only_accounts(),
             reads: Vec::new(),
             accounts_read: AddressMap::default(),
             wipes_read: AddressMap::default(),
@@ -154,6 +172,22 @@ impl<'a, DB: DatabaseRef> VmDb<'a, DB> {
         self.wipes_read.clear();
     }
 
+    /// The transaction that last wiped `address`'s storage, if any, read once per execution.
+    fn wiped_at(&mut self, address: Address) -> Result<Option<TxIdx>, VmError> {
+        if let Some(wiped_at) = self.wipes_read.get(&address) {
+            return Ok(*wiped_at);
+        }
+        let location = Location::StorageWipe(address);
+        let wipe = self.resolve(&location)?;
+        let wiped_at = match &wipe {
+            Resolved::Value(version, _) => Some(version.tx),
+            _ => None,
+        };
+        self.reads.push((location, wipe.into_origin()));
+        self.wipes_read.insert(address, wiped_at);
+        Ok(wiped_at)
+    }
+
     fn resolve(&self, location: &Location) -> Result<Resolved, VmError> {
         self.mv
             .read(location, self.tx)
@@ -161,7 +195,7 @@ impl<'a, DB: DatabaseRef> VmDb<'a, DB> {
     }
 }
 
-impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
+impl<DB: StateProvider> Database for VmDb<'_, DB> {
     type Error = VmError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, VmError> {
@@ -215,20 +249,7 @@ impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, VmError> {
         let location = Location::Storage(address, index);
         let slot = self.resolve(&location)?;
-        let wiped_at = match self.wipes_read.get(&address) {
-            Some(wiped_at) => *wiped_at,
-            None => {
-                let wipe_location = Location::StorageWipe(address);
-                let wipe = self.resolve(&wipe_location)?;
-                let wiped_at = match &wipe {
-                    Resolved::Value(version, _) => Some(version.tx),
-                    _ => None,
-                };
-                self.reads.push((wipe_location, wipe.into_origin()));
-                self.wipes_read.insert(address, wiped_at);
-                wiped_at
-            }
-        };
+        let wiped_at = self.wiped_at(address)?;
         let value = match &slot {
             Resolved::Value(version, Value::Storage(value))
                 if wiped_at.is_none_or(|wiped| version.tx >= wiped) =>
@@ -252,6 +273,17 @@ impl<DB: DatabaseRef> Database for VmDb<'_, DB> {
     }
 }
 
+impl<DB: StateProvider> StorageOracle for VmDb<'_, DB> {
+    fn has_storage(&mut self, address: Address) -> Result<bool, VmError> {
+        // A wipe by a lower transaction removed the account with its storage, and no code can
+        // give a codeless account storage again (see `StorageOracle`).
+        if self.wiped_at(address)?.is_some() {
+            return Ok(false);
+        }
+        self.base.has_storage(address)
+    }
+}
+
 /// An account after a balance credit the way revm applies one: a missing account is created
 /// for it, and from Spurious Dragon on an account left empty does not exist.
 fn with_balance_added(
@@ -267,10 +299,10 @@ fn with_balance_added(
 }
 
 /// The EVM each worker keeps for a block.
-pub(crate) type WorkerEvm<'a, DB> = MainnetEvm<MainnetContext<VmDb<'a, DB>>>;
+pub(crate) type WorkerEvm<'a, DB> = MainnetEvm<MainnetContext<VmDb<'a, DB>>, StorageCollisions>;
 
 /// A worker's EVM for a block with this environment, reading through `db`.
-pub(crate) fn worker_evm<'a, DB: DatabaseRef>(
+pub(crate) fn worker_evm<'a, DB: StateProvider>(
     db: VmDb<'a, DB>,
     block: &BlockEnv,
     cfg: &CfgEnv,
@@ -279,7 +311,7 @@ pub(crate) fn worker_evm<'a, DB: DatabaseRef>(
         .with_db(db)
         .with_block(block.clone())
         .with_cfg(cfg.clone())
-        .build_mainnet()
+        .build_mainnet_with_inspector(StorageCollisions)
 }
 
 /// Mainnet's transaction handler, except that the beneficiary's fee is computed, not paid.
@@ -288,7 +320,7 @@ struct DeferredFee<EVM> {
     _evm: std::marker::PhantomData<fn() -> EVM>,
 }
 
-impl<'a, DB: DatabaseRef> Handler for DeferredFee<WorkerEvm<'a, DB>> {
+impl<'a, DB: StateProvider> Handler for DeferredFee<WorkerEvm<'a, DB>> {
     type Evm = WorkerEvm<'a, DB>;
     type Error = EVMError<VmError, InvalidTransaction>;
     type HaltReason = HaltReason;
@@ -314,6 +346,10 @@ impl<'a, DB: DatabaseRef> Handler for DeferredFee<WorkerEvm<'a, DB>> {
         self.fee.set(U256::from(price.wrapping_mul(used as u128)));
         Ok(())
     }
+}
+
+impl<'a, DB: StateProvider> InspectorHandler for DeferredFee<WorkerEvm<'a, DB>> {
+    type IT = EthInterpreter;
 }
 
 /// What one incarnation produced.
@@ -343,7 +379,7 @@ pub(crate) struct Execution {
 }
 
 /// Executes transaction `tx` on `evm`; `Err` names the transaction whose ESTIMATE it read.
-pub(crate) fn execute<DB: DatabaseRef>(
+pub(crate) fn execute<DB: StateProvider>(
     evm: &mut WorkerEvm<'_, DB>,
     tx: TxIdx,
     tx_env: TxEnv,
@@ -357,7 +393,11 @@ pub(crate) fn execute<DB: DatabaseRef>(
         fee: Cell::new(U256::ZERO),
         _evm: std::marker::PhantomData,
     };
-    let result = handler.run(evm);
+    let result = if evm.ctx.journaled_state.database.storage_collisions {
+        handler.inspect_run(evm)
+    } else {
+        handler.run(evm)
+    };
     let mut state = evm.ctx.journaled_state.finalize();
     if let Err(EVMError::Database(VmError::Blocked(blocking))) = result {
         return Err(Blocked(blocking));
