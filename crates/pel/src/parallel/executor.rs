@@ -63,8 +63,8 @@ where
     /// read set still valid. Call in order, once every transaction below is committed;
     /// `final_writes` is the highest publication number of their committed write sets.
     ///
-    /// A read set that a validation found valid after those write sets were published needs no
-    /// second look: nothing below can have changed since (a lower transaction that changed
+    /// A read set read, or found valid by a validation, after those write sets were published
+    /// needs no second look: nothing below can have changed since (a lower transaction that changed
     /// would have re-executed and published again, and would not be committed yet).
     pub(crate) fn claim_for_commit(&self, tx: TxIdx, final_writes: u64) -> Option<Box<Execution>> {
         let claimed = self
@@ -155,6 +155,9 @@ where
             }
             let tx_env = tx_env(self.transactions.get(version.tx)?);
             let lazy = self.lazy_recipients.get(version.tx).copied().flatten();
+            // Every read of the execution comes after this point: like a validation that
+            // began here, it has seen every write set published so far.
+            let seen = self.mv.published();
             match vm::execute(evm, version.tx, tx_env, self.beneficiary, lazy) {
                 Err(Blocked(blocking)) => {
                     if self.scheduler.add_dependency(version.tx, blocking) {
@@ -163,6 +166,7 @@ where
                     // The blocking transaction finished meanwhile: run again at once.
                 }
                 Ok(mut execution) => {
+                    execution.valid_at = seen;
                     let mut slot = self.slot(version.tx)?;
                     let previous = slot.as_ref().map_or(&[][..], |e| &e.writes[..]);
                     let wrote_new = self.mv.record(version, previous, &execution.writes);

@@ -373,8 +373,9 @@ pub(crate) struct Execution {
     pub(crate) duration: Duration,
     /// The number its write set was published under in the multi-version memory.
     pub(crate) published_as: u64,
-    /// The multi-version memory's publication number when a validation that found this read
-    /// set valid began; 0 if none did.
+    /// The multi-version memory's publication number when the execution, or a later
+    /// validation that found its read set valid, began: its reads have seen every write set
+    /// published up to there.
     pub(crate) valid_at: u64,
 }
 
