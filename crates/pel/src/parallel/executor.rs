@@ -2,6 +2,7 @@
 //! incarnations and validating read sets against the multi-version memory.
 
 use super::{
+    bloom::BloomHasher,
     committer::Committer,
     mv_memory::{Blocked, MvMemory, TxIdx, Version},
     scheduler::{Scheduler, Task},
@@ -116,6 +117,7 @@ where
         let spec = self.cfg_env.spec;
         let db = VmDb::new(self.mv, self.base, spec);
         let mut evm = vm::worker_evm(db, self.block_env, self.cfg_env);
+        let mut blooms = BloomHasher::default();
         let mut task = None;
         while !self.scheduler.done() {
             if let Some(committer) = committer.as_deref_mut() {
@@ -124,7 +126,9 @@ where
             task = match task {
                 Some(Task::Execute(version)) => {
                     let tx = version.tx;
-                    match catch_unwind(AssertUnwindSafe(|| self.try_execute(&mut evm, version))) {
+                    match catch_unwind(AssertUnwindSafe(|| {
+                        self.try_execute(&mut evm, &mut blooms, version)
+                    })) {
                         Ok(next) => next,
                         Err(panic) => {
                             self.stop_with(Stop::Panic {
@@ -147,7 +151,12 @@ where
         }
     }
 
-    fn try_execute(&self, evm: &mut vm::WorkerEvm<'_, DB>, version: Version) -> Option<Task> {
+    fn try_execute(
+        &self,
+        evm: &mut vm::WorkerEvm<'_, DB>,
+        blooms: &mut BloomHasher,
+        version: Version,
+    ) -> Option<Task> {
         loop {
             if self.executions.fetch_add(1, Ordering::Relaxed) >= self.max_executions {
                 self.stop_with(Stop::TooManyExecutions);
@@ -158,7 +167,7 @@ where
             // Every read of the execution comes after this point: like a validation that
             // began here, it has seen every write set published so far.
             let seen = self.mv.published();
-            match vm::execute(evm, version.tx, tx_env, self.beneficiary, lazy) {
+            match vm::execute(evm, blooms, version.tx, tx_env, self.beneficiary, lazy) {
                 Err(Blocked(blocking)) => {
                     if self.scheduler.add_dependency(version.tx, blocking) {
                         return None;

@@ -15,6 +15,7 @@
 //! transactions keep aborting (executions are bounded, never spinning), or whose first
 //! transactions form one dependency chain, finishes in order on the state Block-STM committed.
 
+mod bloom;
 mod committer;
 mod dependency;
 mod executor;

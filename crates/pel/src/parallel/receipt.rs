@@ -2,8 +2,9 @@
 //!
 //! A receipt's bloom hashes every log's address and topics: four Keccak-256 per ERC-20
 //! transfer, more than the EVM itself hashes for it. The bloom is a function of the logs alone,
-//! so the worker that executed the transaction computes it, in parallel, and the in-order
-//! commit only assembles the receipt around it.
+//! so the worker that executed the transaction computes it, in parallel and with its memo of
+//! recent hashes ([`super::bloom`]), and the in-order commit only assembles the receipt
+//! around it.
 
 use alloy_consensus::{
     Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, TxEnvelope, TxType,

@@ -7,13 +7,14 @@
 //! instead of crediting it. A transaction that does not otherwise touch the beneficiary then
 //! writes a balance delta instead of the account, and conflicts with nobody.
 
+use super::bloom::BloomHasher;
 use super::mv_memory::{Blocked, Location, MvMemory, ReadOrigin, Resolved, TxIdx, Value};
 use crate::{
     StateProvider,
     collision::{StorageCollisions, StorageOracle},
 };
 use alloy_primitives::{
-    Address, B256, Bloom, U256, logs_bloom,
+    Address, B256, Bloom, U256,
     map::{AddressMap, HashMap},
 };
 use revm::{
@@ -382,6 +383,7 @@ pub(crate) struct Execution {
 /// Executes transaction `tx` on `evm`; `Err` names the transaction whose ESTIMATE it read.
 pub(crate) fn execute<DB: StateProvider>(
     evm: &mut WorkerEvm<'_, DB>,
+    blooms: &mut BloomHasher,
     tx: TxIdx,
     tx_env: TxEnv,
     beneficiary: Address,
@@ -427,7 +429,7 @@ pub(crate) fn execute<DB: StateProvider>(
         write_set(&state, &db.accounts_read, &mut writes);
     }
     let bloom = match &result {
-        Ok(result) => logs_bloom(result.logs()),
+        Ok(result) => blooms.logs_bloom(result.logs()),
         Err(_) => Bloom::ZERO,
     };
     Ok(Execution {
