@@ -1,8 +1,10 @@
 //! An in-memory state provider: the pre-state of a block held in hash maps.
 //!
-//! Engines read state through revm's [`DatabaseRef`], so a client plugs in its own database;
-//! this type serves fixtures, tests and benchmarks. Unlike revm's `CacheDB` over `EmptyDB`, it
-//! answers a block hash or code it does not hold with an error, never with a made-up value.
+//! Engines read state through [`StateProvider`] (revm's [`DatabaseRef`] and one question
+//! more), so a client plugs in its own database; this type serves fixtures, tests and
+//! benchmarks. Unlike revm's `CacheDB` over `EmptyDB`, it answers a block hash or code it does
+//! not hold with an error, never with a made-up value, and it says whether an account has
+//! storage.
 
 use crate::StateProvider;
 use alloy_primitives::{
