@@ -8,7 +8,7 @@
 //! only when the state provider says storage-only accounts may exist, so every other block
 //! runs revm's uninspected interpreter loop.
 
-use crate::StateProvider;
+use crate::{StateProvider, provider::holds_storage};
 use alloy_primitives::Address;
 use revm::{
     Database, Inspector,
@@ -43,7 +43,7 @@ impl<DB: StateProvider> StorageOracle for State<WrapDatabaseRef<DB>> {
             Some(cached) if cached.status.is_storage_known() => Ok(cached
                 .account
                 .as_ref()
-                .is_some_and(|account| account.storage.values().any(|value| !value.is_zero()))),
+                .is_some_and(|account| holds_storage(account.storage.values()))),
             _ => (self.database.0)
                 .has_storage(address)
                 .map_err(EvmDatabaseError::Database),

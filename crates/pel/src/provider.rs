@@ -1,7 +1,7 @@
 //! What the engines read state through: revm's [`DatabaseRef`], plus the one question about an
 //! account that revm never asks, whether it has storage, which EIP-7610 needs.
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, U256};
 use revm::DatabaseRef;
 use std::sync::Arc;
 
@@ -27,6 +27,12 @@ pub trait StateProvider: DatabaseRef {
         let _ = address;
         Ok(false)
     }
+}
+
+/// Whether slots with these values make a non-empty storage: a slot that holds zero is not in
+/// the storage trie.
+pub(crate) fn holds_storage<'a>(values: impl IntoIterator<Item = &'a U256>) -> bool {
+    values.into_iter().any(|value| !value.is_zero())
 }
 
 /// Forwards the provider of a reference or a smart pointer to the provider it points to.

@@ -6,7 +6,7 @@
 //! not hold with an error, never with a made-up value, and it says whether an account has
 //! storage.
 
-use crate::StateProvider;
+use crate::{StateProvider, provider::holds_storage};
 use alloy_primitives::{
     Address, B256, U256,
     map::{AddressMap, B256Map, HashMap},
@@ -132,7 +132,7 @@ impl InMemoryState {
 fn is_storage_only(account: &PreAccount) -> bool {
     account.info.nonce == 0
         && account.info.code_hash == KECCAK_EMPTY
-        && account.storage.values().any(|value| !value.is_zero())
+        && holds_storage(account.storage.values())
 }
 
 impl StateProvider for InMemoryState {
@@ -144,7 +144,7 @@ impl StateProvider for InMemoryState {
         Ok(self
             .accounts
             .get(&address)
-            .is_some_and(|account| account.storage.values().any(|value| !value.is_zero())))
+            .is_some_and(|account| holds_storage(account.storage.values())))
     }
 }
 

@@ -65,8 +65,8 @@ where
     /// `final_writes` is the highest publication number of their committed write sets.
     ///
     /// A read set read, or found valid by a validation, after those write sets were published
-    /// needs no second look: nothing below can have changed since (a lower transaction that changed
-    /// would have re-executed and published again, and would not be committed yet).
+    /// needs no second look: nothing below can have changed since (a lower transaction that
+    /// changed would have re-executed and published again, and would not be committed yet).
     pub(crate) fn claim_for_commit(&self, tx: TxIdx, final_writes: u64) -> Option<Box<Execution>> {
         let claimed = self
             .scheduler

@@ -12,6 +12,7 @@ use super::mv_memory::{Blocked, Location, MvMemory, ReadOrigin, Resolved, TxIdx,
 use crate::{
     StateProvider,
     collision::{StorageCollisions, StorageOracle},
+    provider::holds_storage,
 };
 use alloy_primitives::{
     Address, B256, Bloom, U256,
@@ -103,9 +104,7 @@ impl<'a, DB: StateProvider> BaseState<'a, DB> {
 
     fn has_storage(&self, address: Address) -> Result<bool, VmError> {
         match self.overlay.get(&address) {
-            Some(account) if account.storage_known => {
-                Ok(account.storage.values().any(|value| !value.is_zero()))
-            }
+            Some(account) if account.storage_known => Ok(holds_storage(account.storage.values())),
             _ => self.db.has_storage(address).map_err(state_error),
         }
     }
