@@ -321,7 +321,7 @@ where
         let base = vm::BaseState::new(db, executor.evm().db());
         let tx_count = block.transactions.len();
         let scheduler = Scheduler::new(tx_count, &sender_hints(block));
-        let mv = MvMemory::new();
+        let mv = MvMemory::new(tx_count);
         let lazy = lazy_recipients(block, beneficiary, spurious_dragon);
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);

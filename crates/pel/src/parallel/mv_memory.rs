@@ -11,10 +11,11 @@
 //! *balance delta* on the beneficiary's account rather than a write, so that transactions stop
 //! conflicting on it; only a transaction that reads the beneficiary sums the deltas below it.
 
-use alloy_primitives::{Address, U256, map::HashMap};
+use alloy_primitives::{Address, U256};
+use hashbrown::HashTable;
 use revm::state::AccountInfo;
 use std::{
-    hash::{BuildHasher, Hash},
+    hash::{BuildHasher, Hash, Hasher},
     sync::{
         Mutex, MutexGuard,
         atomic::{AtomicU64, Ordering},
@@ -35,7 +36,7 @@ pub(crate) struct Version {
 }
 
 /// A memory location, identified by its full key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Location {
     /// Balance, nonce and code of an account, or its absence.
     Account(Address),
@@ -57,6 +58,35 @@ pub(crate) enum Value {
     Storage(U256),
     /// The account's storage was reset.
     StorageWipe,
+}
+
+impl Hash for Location {
+    /// Whole machine words instead of the derived byte-wise hash of the address: a location
+    /// is hashed on every read and write of the block.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let (kind, address, slot) = match self {
+            Self::Account(address) => (0, address, None),
+            Self::Storage(address, slot) => (1, address, Some(slot)),
+            Self::StorageWipe(address) => (2, address, None),
+        };
+        let bytes = address.as_slice();
+        let word = |at: usize| {
+            let mut word = [0u8; 8];
+            if let Some(part) = bytes.get(at..at + 8) {
+                word.copy_from_slice(part);
+            }
+            u64::from_le_bytes(word)
+        };
+        // Bytes 0..8, 8..16 and 12..20: every byte of the address.
+        state.write_u64(word(0) ^ kind);
+        state.write_u64(word(8));
+        state.write_u64(word(12));
+        if let Some(slot) = slot {
+            for limb in slot.as_limbs() {
+                state.write_u64(*limb);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -126,14 +156,20 @@ impl Resolved {
 
 const SHARDS: usize = 64;
 
+/// Locations a transaction typically writes (its sender, the beneficiary's fee, a few slots),
+/// to size the memory up front instead of growing it while workers wait on a shard.
+const LOCATIONS_PER_TX: usize = 4;
+
 /// The writes to one location, sorted by transaction. Most locations have one or two
-/// writers, so a sorted vector beats a tree (one small allocation, no nodes). Beside it, the
-/// transactions whose entry is not a balance delta, so that the write beneath a run of deltas
-/// (all a plain transfer's recipient needs) is found without walking them.
+/// writers, so a sorted vector beats a tree (one small allocation, no nodes). Beside it, once
+/// a balance delta was written here, the transactions whose entry is not a delta, so that the
+/// write beneath a run of deltas (all a plain transfer's recipient needs) is found without
+/// walking them; `None` while every entry is a plain write (storage slots, most accounts),
+/// which saves a second allocation per location.
 #[derive(Debug, Default)]
 struct Versions {
     entries: Vec<(TxIdx, Entry)>,
-    not_deltas: Vec<TxIdx>,
+    not_deltas: Option<Vec<TxIdx>>,
 }
 
 impl Entry {
@@ -145,12 +181,17 @@ impl Entry {
 impl Versions {
     fn insert(&mut self, tx: TxIdx, entry: Entry) {
         let delta = entry.is_delta();
+        if delta && self.not_deltas.is_none() {
+            self.not_deltas = Some(self.entries.iter().map(|(tx, _)| *tx).collect());
+        }
         // Transactions mostly finish in order: appending needs no search through a long list
         // (every transaction writes the beneficiary's fee).
         if self.entries.last().is_none_or(|(last, _)| *last < tx) {
             self.entries.push((tx, entry));
-            if !delta {
-                self.not_deltas.push(tx);
+            if let Some(not_deltas) = &mut self.not_deltas
+                && !delta
+            {
+                not_deltas.push(tx);
             }
             return;
         }
@@ -162,11 +203,14 @@ impl Versions {
             }
             Err(at) => self.entries.insert(at, (tx, entry)),
         }
-        match (self.not_deltas.binary_search(&tx), delta) {
+        let Some(not_deltas) = &mut self.not_deltas else {
+            return;
+        };
+        match (not_deltas.binary_search(&tx), delta) {
             (Ok(at), true) => {
-                self.not_deltas.remove(at);
+                not_deltas.remove(at);
             }
-            (Err(at), false) => self.not_deltas.insert(at, tx),
+            (Err(at), false) => not_deltas.insert(at, tx),
             _ => {}
         }
     }
@@ -176,8 +220,10 @@ impl Versions {
             && let Some(slot) = self.entries.get_mut(at)
         {
             slot.1 = Entry::Estimate;
-            if let Err(at) = self.not_deltas.binary_search(&tx) {
-                self.not_deltas.insert(at, tx);
+            if let Some(not_deltas) = &mut self.not_deltas
+                && let Err(at) = not_deltas.binary_search(&tx)
+            {
+                not_deltas.insert(at, tx);
             }
         }
     }
@@ -186,8 +232,10 @@ impl Versions {
         if let Ok(at) = self.entries.binary_search_by_key(&tx, |(t, _)| *t) {
             self.entries.remove(at);
         }
-        if let Ok(at) = self.not_deltas.binary_search(&tx) {
-            self.not_deltas.remove(at);
+        if let Some(not_deltas) = &mut self.not_deltas
+            && let Ok(at) = not_deltas.binary_search(&tx)
+        {
+            not_deltas.remove(at);
         }
     }
 
@@ -199,14 +247,49 @@ impl Versions {
 
     /// The highest entry below `reader` that is not a balance delta.
     fn highest_not_delta_below(&self, reader: TxIdx) -> Option<&(TxIdx, Entry)> {
-        let end = self.not_deltas.partition_point(|t| *t < reader);
-        let tx = *self.not_deltas.get(end.checked_sub(1)?)?;
+        let Some(not_deltas) = &self.not_deltas else {
+            return self.below(reader).next();
+        };
+        let end = not_deltas.partition_point(|t| *t < reader);
+        let tx = *not_deltas.get(end.checked_sub(1)?)?;
         let at = self.entries.binary_search_by_key(&tx, |(t, _)| *t).ok()?;
         self.entries.get(at)
     }
 }
 
-type Shard = HashMap<Location, Versions>;
+/// One shard: locations with the writes to them, found by the hash that also chose the
+/// shard, so a location is hashed once per access.
+#[derive(Debug, Default)]
+struct Shard {
+    table: HashTable<(Location, Versions)>,
+}
+
+impl Shard {
+    fn get(&self, hash: u64, location: &Location) -> Option<&Versions> {
+        (self.table.find(hash, |(key, _)| key == location)).map(|(_, versions)| versions)
+    }
+
+    fn get_mut(&mut self, hash: u64, location: &Location) -> Option<&mut Versions> {
+        (self.table.find_mut(hash, |(key, _)| key == location)).map(|(_, versions)| versions)
+    }
+
+    fn get_or_default(
+        &mut self,
+        hash: u64,
+        location: &Location,
+        hasher: &impl BuildHasher,
+    ) -> &mut Versions {
+        let entry = self.table.entry(
+            hash,
+            |(key, _)| key == location,
+            |(key, _)| hasher.hash_one(key),
+        );
+        &mut entry
+            .or_insert_with(|| (*location, Versions::default()))
+            .into_mut()
+            .1
+    }
+}
 
 /// The multi-version memory of one block.
 pub(crate) struct MvMemory {
@@ -225,9 +308,15 @@ impl std::fmt::Debug for MvMemory {
 }
 
 impl MvMemory {
-    pub(crate) fn new() -> Self {
+    /// A memory for a block of `tx_count` transactions, sized for a few locations each.
+    pub(crate) fn new(tx_count: usize) -> Self {
+        let per_shard = tx_count.saturating_mul(LOCATIONS_PER_TX) / SHARDS;
         Self {
-            shards: std::array::from_fn(|_| Mutex::default()),
+            shards: std::array::from_fn(|_| {
+                Mutex::new(Shard {
+                    table: HashTable::with_capacity(per_shard),
+                })
+            }),
             hasher: Default::default(),
             published: AtomicU64::new(0),
         }
@@ -244,16 +333,20 @@ impl MvMemory {
         self.published.load(Ordering::SeqCst)
     }
 
-    fn shard(&self, location: &Location) -> MutexGuard<'_, Shard> {
-        let index = (self.hasher.hash_one(location) as usize) % SHARDS;
+    /// The location's hash and its locked shard. The shard comes from bits of the hash above
+    /// those a shard's table uses for buckets and tags.
+    fn shard(&self, location: &Location) -> (u64, MutexGuard<'_, Shard>) {
+        let hash = self.hasher.hash_one(location);
+        let index = ((hash >> 32) as usize) % SHARDS;
         // In range by the modulo above.
         #[allow(clippy::indexing_slicing)]
         let shard = &self.shards[index];
         // A poisoned shard means a worker panicked while holding it; the block then fails with
         // that panic, so nothing read here reaches a result.
-        shard
+        let shard = shard
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (hash, shard)
     }
 
     /// Installs `writes` as `version`'s writes, removing those of its previous incarnation that
@@ -266,10 +359,9 @@ impl MvMemory {
     ) -> bool {
         let mut wrote_new = false;
         for (location, value) in writes {
-            let mut shard = self.shard(location);
+            let (hash, mut shard) = self.shard(location);
             shard
-                .entry(*location)
-                .or_default()
+                .get_or_default(hash, location, &self.hasher)
                 .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
             if !previous.iter().any(|(old, _)| old == location) {
                 wrote_new = true;
@@ -277,8 +369,8 @@ impl MvMemory {
         }
         for (location, _) in previous {
             if !writes.iter().any(|(written, _)| written == location) {
-                let mut shard = self.shard(location);
-                if let Some(versions) = shard.get_mut(location) {
+                let (hash, mut shard) = self.shard(location);
+                if let Some(versions) = shard.get_mut(hash, location) {
                     versions.remove(version.tx);
                 }
             }
@@ -289,8 +381,8 @@ impl MvMemory {
     /// Marks `tx`'s writes as estimates: readers above wait for its next incarnation.
     pub(crate) fn convert_writes_to_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
         for (location, _) in writes {
-            let mut shard = self.shard(location);
-            if let Some(versions) = shard.get_mut(location) {
+            let (hash, mut shard) = self.shard(location);
+            if let Some(versions) = shard.get_mut(hash, location) {
                 versions.mark_estimate(tx);
             }
         }
@@ -298,8 +390,8 @@ impl MvMemory {
 
     /// What transaction `reader` sees at `location`.
     pub(crate) fn read(&self, location: &Location, reader: TxIdx) -> Result<Resolved, Blocked> {
-        let shard = self.shard(location);
-        let Some(versions) = shard.get(location) else {
+        let (hash, shard) = self.shard(location);
+        let Some(versions) = shard.get(hash, location) else {
             return Ok(Resolved::Base);
         };
         let mut deltas: Option<(U256, Vec<Version>)> = None;
@@ -347,9 +439,9 @@ impl MvMemory {
         location: &Location,
         reader: TxIdx,
     ) -> Result<Option<(Version, Option<AccountInfo>)>, Blocked> {
-        let shard = self.shard(location);
+        let (hash, shard) = self.shard(location);
         let Some((tx, entry)) = shard
-            .get(location)
+            .get(hash, location)
             .and_then(|versions| versions.highest_not_delta_below(reader))
         else {
             return Ok(None);
@@ -400,7 +492,7 @@ mod tests {
 
     #[test]
     fn reads_the_highest_lower_write() {
-        let mv = MvMemory::new();
+        let mv = MvMemory::new(8);
         let slot = Location::Storage(A, U256::from(1));
         mv.record(v(1, 0), &[], &[(slot, Value::Storage(U256::from(10)))]);
         mv.record(v(3, 0), &[], &[(slot, Value::Storage(U256::from(30)))]);
@@ -418,7 +510,7 @@ mod tests {
 
     #[test]
     fn estimates_block_readers_above_and_new_writes_are_reported() {
-        let mv = MvMemory::new();
+        let mv = MvMemory::new(8);
         let slot = Location::Storage(A, U256::ZERO);
         assert!(mv.record(v(2, 0), &[], &[(slot, Value::Storage(U256::from(1)))]));
         mv.convert_writes_to_estimates(2, &[(slot, Value::Storage(U256::from(1)))]);
@@ -434,7 +526,7 @@ mod tests {
 
     #[test]
     fn balance_deltas_sum_down_to_a_write_or_the_base() {
-        let mv = MvMemory::new();
+        let mv = MvMemory::new(8);
         let account = Location::Account(A);
         let delta = |n: u64| Value::BalanceDelta(U256::from(n));
         mv.record(v(0, 0), &[], &[(account, delta(1))]);
