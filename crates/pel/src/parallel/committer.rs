@@ -12,6 +12,7 @@ use super::{
     DependencyGraph,
     executor::{Shared, Stop},
     mv_memory::TxIdx,
+    returns::{Garbage, ReturnStates, Returns, Sender},
     vm,
 };
 use crate::{BlockInput, ExecuteError, StateProvider, TxOutcome};
@@ -22,6 +23,7 @@ use alloy_evm::{
     eth::EthTxResult,
 };
 use alloy_primitives::{Address, U256, map::Entry};
+use revm::context::result::EVMError;
 use revm::{
     Database, DatabaseCommit,
     context::result::ResultAndState,
@@ -29,6 +31,7 @@ use revm::{
 };
 use std::{
     fmt::Debug,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -70,6 +73,10 @@ pub(crate) struct Committer<'a, 'db, DB: StateProvider + Debug> {
     /// The first transaction that could not be committed; the block fails with it.
     pub(crate) error: Option<ExecuteError>,
     pub(crate) time: Duration,
+    /// Whose state changes are being committed, for the state hook that returns them.
+    returns: Arc<Returns>,
+    /// Hands the rest of each execution back to its worker.
+    sender: Sender,
 }
 
 impl<DB: StateProvider + Debug> Debug for Committer<'_, '_, DB> {
@@ -91,7 +98,12 @@ where
         block: &'a BlockInput,
         spurious_dragon: bool,
         check_chain: bool,
+        returns: &Arc<Returns>,
     ) -> Self {
+        let mut executor = executor;
+        (executor.evm_mut().db_mut()).set_state_hook(Some(Box::new(ReturnStates(Sender::new(
+            Arc::clone(returns),
+        )))));
         let beneficiary = executor.evm().block().beneficiary;
         let gas_limit = executor.evm().block().gas_limit;
         let gas_limit_cap =
@@ -114,6 +126,8 @@ where
             check_chain,
             error: None,
             time: Duration::ZERO,
+            returns: Arc::clone(returns),
+            sender: Sender::new(Arc::clone(returns)),
         }
     }
 
@@ -223,7 +237,11 @@ where
         Ok(())
     }
 
-    fn commit(&mut self, index: TxIdx, execution: Box<vm::Execution>) -> Result<(), ExecuteError> {
+    fn commit(
+        &mut self,
+        index: TxIdx,
+        mut execution: Box<vm::Execution>,
+    ) -> Result<(), ExecuteError> {
         let Some(tx) = self.block.transactions.get(index) else {
             return Ok(());
         };
@@ -245,8 +263,7 @@ where
                 .into(),
             ));
         }
-        let result = execution
-            .result
+        let result = std::mem::replace(&mut execution.result, Err(EVMError::Custom(String::new())))
             .map_err(|error| fail(BlockExecutionError::evm(error, *tx.tx_hash())))?;
         let mut dependencies: Vec<TxIdx> = execution
             .reads
@@ -257,7 +274,7 @@ where
         dependencies.dedup();
         self.graph.durations.push(execution.duration);
         self.graph.dependencies.push(dependencies);
-        let mut changes = execution.state;
+        let mut changes = std::mem::take(&mut execution.state);
         // What the parallel phase kept as balance deltas is paid on the state as committed so
         // far, the way revm would have: the beneficiary's fee if the transaction left the
         // beneficiary alone, and a plain transfer's amount to its lazily read recipient.
@@ -271,7 +288,7 @@ where
         } else {
             credits.push((self.beneficiary, execution.fee));
         }
-        credits.extend(execution.lazy_credit);
+        credits.extend(execution.lazy_credit.take());
         for (address, amount) in credits {
             if let Entry::Vacant(entry) = changes.entry(address) {
                 let mut account = self.committed_account(address).map_err(fail)?;
@@ -287,11 +304,15 @@ where
         }
         self.outcomes.push(TxOutcome::from(&result));
         self.executor.receipt_builder.set_next(execution.bloom);
+        self.returns.set_owner(execution.worker);
         self.executor.commit_transaction(EthTxResult {
             result: ResultAndState::new(result, changes),
             blob_gas_used: tx.blob_gas_used().unwrap_or_default(),
             tx_type: tx.tx_type(),
         });
+        self.returns.set_owner(0);
+        self.sender
+            .give_back(execution.worker, Garbage::Execution(execution));
         Ok(())
     }
 }

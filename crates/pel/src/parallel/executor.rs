@@ -5,6 +5,7 @@ use super::{
     bloom::BloomHasher,
     committer::Committer,
     mv_memory::{Blocked, MvMemory, TxIdx, Version},
+    returns::Returns,
     scheduler::{Scheduler, Task},
     vm::{self, BaseState, Execution, VmDb},
 };
@@ -53,6 +54,8 @@ pub(crate) struct Shared<'a, DB: StateProvider + std::fmt::Debug> {
     pub(crate) max_executions: usize,
     pub(crate) stop: &'a Mutex<Option<Stop>>,
     pub(crate) executions: &'a AtomicUsize,
+    /// Memory the committer hands back to the worker that allocated it.
+    pub(crate) returns: &'a Returns,
 }
 
 impl<DB> Shared<'_, DB>
@@ -101,10 +104,15 @@ where
         self.scheduler.halt();
     }
 
-    /// One worker, whose panic outside a transaction stops the block instead of the process.
-    /// The worker on the thread that owns the block executor also commits, between tasks.
-    pub(crate) fn work_guarded(&self, committer: Option<&mut Committer<'_, '_, DB>>) {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.work(committer))) {
+    /// Worker number `worker`, whose panic outside a transaction stops the block instead of
+    /// the process. Worker 0, on the thread that owns the block executor, also commits, between
+    /// tasks.
+    pub(crate) fn work_guarded(
+        &self,
+        worker: usize,
+        committer: Option<&mut Committer<'_, '_, DB>>,
+    ) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.work(worker, committer))) {
             self.stop_with(Stop::Panic {
                 tx: 0,
                 message: panic_message(&panic),
@@ -113,7 +121,7 @@ where
     }
 
     /// One worker: runs tasks until the block is done or stopped.
-    fn work(&self, mut committer: Option<&mut Committer<'_, '_, DB>>) {
+    fn work(&self, worker: usize, mut committer: Option<&mut Committer<'_, '_, DB>>) {
         let spec = self.cfg_env.spec;
         let db = VmDb::new(self.mv, self.base, spec);
         let mut evm = vm::worker_evm(db, self.block_env, self.cfg_env);
@@ -122,12 +130,14 @@ where
         while !self.scheduler.done() {
             if let Some(committer) = committer.as_deref_mut() {
                 committer.commit_ready(self);
+            } else {
+                self.returns.free_returned(worker);
             }
             task = match task {
                 Some(Task::Execute(version)) => {
                     let tx = version.tx;
                     match catch_unwind(AssertUnwindSafe(|| {
-                        self.try_execute(&mut evm, &mut blooms, version)
+                        self.try_execute(&mut evm, &mut blooms, worker, version)
                     })) {
                         Ok(next) => next,
                         Err(panic) => {
@@ -155,6 +165,7 @@ where
         &self,
         evm: &mut vm::WorkerEvm<'_, DB>,
         blooms: &mut BloomHasher,
+        worker: usize,
         version: Version,
     ) -> Option<Task> {
         loop {
@@ -176,6 +187,7 @@ where
                 }
                 Ok(mut execution) => {
                     execution.valid_at = seen;
+                    execution.worker = worker;
                     let mut slot = self.slot(version.tx)?;
                     let previous = slot.as_ref().map_or(&[][..], |e| &e.writes[..]);
                     let wrote_new = self.mv.record(version, previous, &execution.writes);

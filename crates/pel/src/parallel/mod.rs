@@ -22,6 +22,7 @@ mod executor;
 mod fallback;
 mod mv_memory;
 mod receipt;
+mod returns;
 mod scheduler;
 mod vm;
 
@@ -326,8 +327,14 @@ where
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);
         let executions = AtomicUsize::new(0);
-        let mut committer =
-            Committer::new(executor, block, spurious_dragon, fallback == Fallback::Auto);
+        let returns = returns::Returns::new(threads);
+        let mut committer = Committer::new(
+            executor,
+            block,
+            spurious_dragon,
+            fallback == Fallback::Auto,
+            &returns,
+        );
         let shared = Shared {
             scheduler: &scheduler,
             mv: &mv,
@@ -341,12 +348,14 @@ where
             max_executions,
             stop: &stop,
             executions: &executions,
+            returns: &returns,
         };
         std::thread::scope(|scope| {
-            for _ in 1..threads {
-                scope.spawn(|| shared.work_guarded(None));
+            for worker in 1..threads {
+                let shared = &shared;
+                scope.spawn(move || shared.work_guarded(worker, None));
             }
-            shared.work_guarded(Some(&mut committer));
+            shared.work_guarded(0, Some(&mut committer));
         });
         stats.parallel_time = start.elapsed();
         stats.executions = executions.load(Ordering::Relaxed);

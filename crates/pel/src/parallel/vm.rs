@@ -377,6 +377,8 @@ pub(crate) struct Execution {
     /// validation that found its read set valid, began: its reads have seen every write set
     /// published up to there.
     pub(crate) valid_at: u64,
+    /// The worker that ran it, which frees its memory (see [`super::returns`]).
+    pub(crate) worker: usize,
 }
 
 /// Executes transaction `tx` on `evm`; `Err` names the transaction whose ESTIMATE it read.
@@ -442,6 +444,7 @@ pub(crate) fn execute<DB: StateProvider>(
         duration: started.elapsed(),
         published_as: 0,
         valid_at: 0,
+        worker: 0,
     })
 }
 
