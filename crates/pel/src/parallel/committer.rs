@@ -265,15 +265,8 @@ where
         }
         let result = std::mem::replace(&mut execution.result, Err(EVMError::Custom(String::new())))
             .map_err(|error| fail(BlockExecutionError::evm(error, *tx.tx_hash())))?;
-        let mut dependencies: Vec<TxIdx> = execution
-            .reads
-            .iter()
-            .flat_map(|(_, origin)| origin.writers())
-            .collect();
-        dependencies.sort_unstable();
-        dependencies.dedup();
         self.graph.durations.push(execution.duration);
-        self.graph.dependencies.push(dependencies);
+        (self.graph.dependencies).push(std::mem::take(&mut execution.dependencies));
         let mut changes = std::mem::take(&mut execution.state);
         // What the parallel phase kept as balance deltas is paid on the state as committed so
         // far, the way revm would have: the beneficiary's fee if the transaction left the

@@ -361,6 +361,9 @@ pub(crate) struct Execution {
     pub(crate) state: EvmState,
     /// What it read, with the versions read.
     pub(crate) reads: Vec<(Location, ReadOrigin)>,
+    /// The transactions it read from, sorted: its edges in the block's dependency graph,
+    /// found here on the worker rather than by the serial commit.
+    pub(crate) dependencies: Vec<TxIdx>,
     /// What it wrote.
     pub(crate) writes: Vec<(Location, Value)>,
     /// The fee it owes the beneficiary, already in `state` if the beneficiary is there.
@@ -433,11 +436,18 @@ pub(crate) fn execute<DB: StateProvider>(
         Ok(result) => blooms.logs_bloom(result.logs()),
         Err(_) => Bloom::ZERO,
     };
+    let reads = std::mem::take(&mut db.reads);
+    let mut dependencies: Vec<TxIdx> = (reads.iter())
+        .flat_map(|(_, origin)| origin.writers())
+        .collect();
+    dependencies.sort_unstable();
+    dependencies.dedup();
     Ok(Execution {
         result,
         bloom,
         state,
-        reads: std::mem::take(&mut db.reads),
+        reads,
+        dependencies,
         writes,
         fee,
         lazy_credit,
