@@ -160,6 +160,9 @@ const SHARDS: usize = 64;
 /// to size the memory up front instead of growing it while workers wait on a shard.
 const LOCATIONS_PER_TX: usize = 4;
 
+/// Words of the filter of wiped addresses (64 bits each).
+const WIPE_WORDS: usize = 16;
+
 /// The writes to one location, sorted by transaction. Most locations have one or two
 /// writers, so a sorted vector beats a tree (one small allocation, no nodes). Beside it, once
 /// a balance delta was written here, the transactions whose entry is not a delta, so that the
@@ -297,6 +300,10 @@ pub(crate) struct MvMemory {
     hasher: alloy_primitives::map::DefaultHashBuilder,
     /// Counts recorded write sets; see [`MvMemory::publish`].
     published: AtomicU64,
+    /// A bit per hash bucket of addresses whose storage some write set wiped (never cleared
+    /// during the block): every storage read also reads its account's wipe, and in most blocks
+    /// nothing is ever wiped, so a clear bit answers without locking a shard.
+    wiped: [AtomicU64; WIPE_WORDS],
 }
 
 impl std::fmt::Debug for MvMemory {
@@ -319,6 +326,7 @@ impl MvMemory {
             }),
             hasher: Default::default(),
             published: AtomicU64::new(0),
+            wiped: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -336,7 +344,10 @@ impl MvMemory {
     /// The location's hash and its locked shard. The shard comes from bits of the hash above
     /// those a shard's table uses for buckets and tags.
     fn shard(&self, location: &Location) -> (u64, MutexGuard<'_, Shard>) {
-        let hash = self.hasher.hash_one(location);
+        self.shard_of(self.hasher.hash_one(location))
+    }
+
+    fn shard_of(&self, hash: u64) -> (u64, MutexGuard<'_, Shard>) {
         let index = ((hash >> 32) as usize) % SHARDS;
         // In range by the modulo above.
         #[allow(clippy::indexing_slicing)]
@@ -349,6 +360,20 @@ impl MvMemory {
         (hash, shard)
     }
 
+    /// The filter word and bit of a wipe location's hash.
+    fn wipe_bit(hash: u64) -> (usize, u64) {
+        let bit = (hash >> 16) as usize % (WIPE_WORDS * 64);
+        (bit / 64, 1 << (bit % 64))
+    }
+
+    /// Whether a wipe was ever recorded at a location with this hash. Sound against a racing
+    /// [`MvMemory::record`]: the bit is set before the write set is published, and a read
+    /// that misses it is a read from before that write set, which validation catches.
+    fn may_be_wiped(&self, hash: u64) -> bool {
+        let (word, bit) = Self::wipe_bit(hash);
+        (self.wiped.get(word)).is_some_and(|word| word.load(Ordering::SeqCst) & bit != 0)
+    }
+
     /// Installs `writes` as `version`'s writes, removing those of its previous incarnation that
     /// it no longer writes. Returns whether it wrote a location the previous one did not.
     pub(crate) fn record(
@@ -359,7 +384,14 @@ impl MvMemory {
     ) -> bool {
         let mut wrote_new = false;
         for (location, value) in writes {
-            let (hash, mut shard) = self.shard(location);
+            let hash = self.hasher.hash_one(location);
+            if matches!(location, Location::StorageWipe(_)) {
+                let (word, bit) = Self::wipe_bit(hash);
+                if let Some(word) = self.wiped.get(word) {
+                    word.fetch_or(bit, Ordering::SeqCst);
+                }
+            }
+            let (hash, mut shard) = self.shard_of(hash);
             shard
                 .get_or_default(hash, location, &self.hasher)
                 .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
@@ -390,7 +422,11 @@ impl MvMemory {
 
     /// What transaction `reader` sees at `location`.
     pub(crate) fn read(&self, location: &Location, reader: TxIdx) -> Result<Resolved, Blocked> {
-        let (hash, shard) = self.shard(location);
+        let hash = self.hasher.hash_one(location);
+        if matches!(location, Location::StorageWipe(_)) && !self.may_be_wiped(hash) {
+            return Ok(Resolved::Base);
+        }
+        let (hash, shard) = self.shard_of(hash);
         let Some(versions) = shard.get(hash, location) else {
             return Ok(Resolved::Base);
         };
@@ -522,6 +558,25 @@ mod tests {
         // An incarnation that stops writing it removes the entry.
         assert!(!mv.record(v(2, 2), &one, &[]));
         assert_eq!(mv.read(&slot, 5), Ok(Resolved::Base));
+    }
+
+    #[test]
+    fn wipes_are_seen_through_the_filter_and_their_removal_too() {
+        let mv = MvMemory::new(8);
+        let wipe = Location::StorageWipe(A);
+        let other = Location::StorageWipe(Address::with_last_byte(0xbb));
+        assert_eq!(mv.read(&wipe, 5), Ok(Resolved::Base));
+        mv.record(v(2, 0), &[], &[(wipe, Value::StorageWipe)]);
+        assert_eq!(
+            mv.read(&wipe, 5),
+            Ok(Resolved::Value(v(2, 0), Value::StorageWipe))
+        );
+        assert_eq!(mv.read(&wipe, 2), Ok(Resolved::Base));
+        assert_eq!(mv.read(&other, 5), Ok(Resolved::Base));
+        // The next incarnation no longer wipes: the bit stays set, the read finds no entry.
+        mv.record(v(2, 1), &[(wipe, Value::StorageWipe)], &[]);
+        assert_eq!(mv.read(&wipe, 5), Ok(Resolved::Base));
+        assert!(mv.still_reads(&wipe, 5, &ReadOrigin::Base));
     }
 
     #[test]
