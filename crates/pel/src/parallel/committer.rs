@@ -171,6 +171,9 @@ where
     pub(crate) fn finish_in_order(&mut self) -> Result<(), ExecuteError> {
         self.pay_pending_fees()
             .map_err(ExecuteError::PostExecution)?;
+        // What runs from here was allocated on this thread: commit it as the sequential
+        // engine does, without the hook that returns memory to other workers.
+        (self.executor.evm_mut().db_mut()).set_state_hook(None);
         crate::sequential::execute_in_order(
             &mut self.executor,
             self.block,
