@@ -11,7 +11,7 @@
 use super::{
     DependencyGraph,
     executor::{Shared, Stop},
-    mv_memory::TxIdx,
+    mv_memory::{Location, ReadOrigin, TxIdx},
     returns::{Garbage, ReturnStates, Returns, Sender},
     vm,
 };
@@ -271,6 +271,21 @@ where
         self.graph.durations.push(execution.duration);
         (self.graph.dependencies).push(std::mem::take(&mut execution.dependencies));
         let mut changes = std::mem::take(&mut execution.state);
+        // A contract read for its code alone (see `observed`) comes back from revm touched and
+        // unchanged, with the balance and nonce it had when read, which lower transactions may
+        // have changed since: it is committed with those as they are now, as revm would have
+        // read them.
+        for (location, origin) in &execution.reads {
+            if let (Location::Account(address), ReadOrigin::Code { .. }) = (location, origin)
+                && changes.contains_key(address)
+            {
+                let committed = self.committed_account(*address).map_err(fail)?;
+                if let Some(account) = changes.get_mut(address) {
+                    account.info.balance = committed.info.balance;
+                    account.info.nonce = committed.info.nonce;
+                }
+            }
+        }
         // What the parallel phase kept as balance deltas is paid on the state as committed so
         // far, the way revm would have: the beneficiary's fee if the transaction left the
         // beneficiary alone, and a plain transfer's amount to its lazily read recipient.

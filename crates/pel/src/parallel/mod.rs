@@ -21,6 +21,7 @@ mod dependency;
 mod executor;
 mod fallback;
 mod mv_memory;
+mod observed;
 mod receipt;
 mod returns;
 mod scheduler;

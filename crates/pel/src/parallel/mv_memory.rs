@@ -11,7 +11,7 @@
 //! *balance delta* on the beneficiary's account rather than a write, so that transactions stop
 //! conflicting on it; only a transaction that reads the beneficiary sums the deltas below it.
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use hashbrown::HashTable;
 use revm::state::AccountInfo;
 use std::{
@@ -107,6 +107,9 @@ pub(crate) enum ReadOrigin {
     /// Only that an account has no code, as the write beneath any balance deltas (or the base
     /// state, `None`) says: what a plain transfer needs of its recipient.
     Codeless(Option<Version>),
+    /// Only a contract account's code, first read from the base state (`base`) or a lower
+    /// write (see `observed`): valid while the account beneath any deltas has the same code.
+    Code { code_hash: B256, base: bool },
 }
 
 /// A read that cannot complete until the transaction it names finishes re-executing.
@@ -136,6 +139,7 @@ impl ReadOrigin {
             Self::Version(version) => (&[], Some(version)),
             Self::Deltas(deltas, beneath) => (deltas, beneath.as_ref()),
             Self::Codeless(beneath) => (&[], beneath.as_ref()),
+            Self::Code { .. } => (&[], None),
         };
         deltas.iter().chain(beneath).map(|version| version.tx)
     }
@@ -503,6 +507,18 @@ impl MvMemory {
         reader: TxIdx,
         origin: &ReadOrigin,
     ) -> bool {
+        if let ReadOrigin::Code { code_hash, base } = origin {
+            let beneath = match self.read(location, reader) {
+                Ok(Resolved::Base | Resolved::Deltas { below: None, .. }) => return *base,
+                Ok(Resolved::Value(_, Value::Account(info)))
+                | Ok(Resolved::Deltas {
+                    below: Some((_, info)),
+                    ..
+                }) => info,
+                _ => return false,
+            };
+            return beneath.is_some_and(|info| info.code_hash == *code_hash);
+        }
         if let ReadOrigin::Codeless(underlying) = origin {
             return match self.read_underlying(location, reader) {
                 Ok(now) => now.map(|(version, _)| version) == *underlying,

@@ -16,7 +16,7 @@ use crate::{
 };
 use alloy_primitives::{
     Address, B256, Bloom, U256,
-    map::{AddressMap, HashMap},
+    map::{AddressMap, AddressSet, HashMap},
 };
 use revm::{
     Database,
@@ -145,6 +145,8 @@ pub(crate) struct VmDb<'a, DB> {
     lazy_recipient: Option<Address>,
     /// Whether the recipient was indeed read lazily (it has no code).
     lazy_applied: bool,
+    /// Accounts whose balance or nonce the execution observed (see [`super::observed`]).
+    balance_observed: AddressSet,
 }
 
 impl<'a, DB: StateProvider> VmDb<'a, DB> {
@@ -160,7 +162,13 @@ impl<'a, DB: StateProvider> VmDb<'a, DB> {
             wipes_read: AddressMap::default(),
             lazy_recipient: None,
             lazy_applied: false,
+            balance_observed: AddressSet::default(),
         }
+    }
+
+    /// Notes that the execution observed `address`'s balance or nonce.
+    pub(crate) fn observe_balance(&mut self, address: Address) {
+        self.balance_observed.insert(address);
     }
 
     fn start(&mut self, tx: TxIdx, lazy_recipient: Option<Address>) {
@@ -170,6 +178,7 @@ impl<'a, DB: StateProvider> VmDb<'a, DB> {
         self.reads.clear();
         self.accounts_read.clear();
         self.wipes_read.clear();
+        self.balance_observed.clear();
     }
 
     /// The transaction that last wiped `address`'s storage, if any, read once per execution.
@@ -307,11 +316,13 @@ pub(crate) fn worker_evm<'a, DB: StateProvider>(
     block: &BlockEnv,
     cfg: &CfgEnv,
 ) -> WorkerEvm<'a, DB> {
-    MainnetContext::mainnet()
+    let mut evm = MainnetContext::mainnet()
         .with_db(db)
         .with_block(block.clone())
         .with_cfg(cfg.clone())
-        .build_mainnet_with_inspector(StorageCollisions)
+        .build_mainnet_with_inspector(StorageCollisions);
+    super::observed::install(&mut evm);
+    evm
 }
 
 /// Mainnet's transaction handler, except that the beneficiary's fee is computed, not paid.
@@ -431,6 +442,13 @@ pub(crate) fn execute<DB: StateProvider>(
             None => writes.push((Location::Account(beneficiary), Value::BalanceDelta(fee))),
         }
         write_set(&state, &db.accounts_read, &mut writes);
+        super::observed::code_only_reads(
+            &mut db.reads,
+            &db.accounts_read,
+            &db.balance_observed,
+            &writes,
+            beneficiary,
+        );
     }
     let bloom = match &result {
         Ok(result) => blooms.logs_bloom(result.logs()),
