@@ -271,17 +271,20 @@ where
         self.graph.durations.push(execution.duration);
         (self.graph.dependencies).push(std::mem::take(&mut execution.dependencies));
         let mut changes = std::mem::take(&mut execution.state);
-        // A contract read for its code alone (see `observed`) comes back from revm touched and
-        // unchanged, with the balance and nonce it had when read, which lower transactions may
-        // have changed since: it is committed with those as they are now, as revm would have
-        // read them.
+        // A contract read for its code alone (see `observed`) comes back from revm touched,
+        // with the balance and nonce it had when read (plus any credit it received), which
+        // lower transactions may have changed since: it is committed with those as they are
+        // now, and the credit, as revm would have read them.
         for (location, origin) in &execution.reads {
             if let (Location::Account(address), ReadOrigin::Code { .. }) = (location, origin)
                 && changes.contains_key(address)
             {
                 let committed = self.committed_account(*address).map_err(fail)?;
+                let credit = (execution.contract_credits.iter())
+                    .find(|(credited, _)| credited == address)
+                    .map_or(U256::ZERO, |(_, amount)| *amount);
                 if let Some(account) = changes.get_mut(address) {
-                    account.info.balance = committed.info.balance;
+                    account.info.balance = committed.info.balance.saturating_add(credit);
                     account.info.nonce = committed.info.nonce;
                 }
             }

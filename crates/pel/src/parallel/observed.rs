@@ -117,16 +117,19 @@ pub(crate) fn install<DB: StateProvider>(evm: &mut WorkerEvm<'_, DB>) {
     }
 }
 
-/// Turns the reads of contract accounts that the execution neither observed (see the module
-/// doc) nor wrote into reads of their code. Not for the beneficiary, whose reads sum the fees
-/// below, nor for reads through balance deltas.
+/// Turns the reads of contract accounts that the execution did not observe (see the module
+/// doc) into reads of their code. Such an account the execution wrote with only a higher
+/// balance (a deposit into WETH) keeps no other dependence on its balance: that write becomes
+/// a balance delta, returned with its amount for the commit to pay on the state as committed.
+/// Not for the beneficiary, whose reads sum the fees below, nor for an account created,
+/// destroyed or given another nonce or code.
 pub(crate) fn code_only_reads(
     reads: &mut [(Location, ReadOrigin)],
     accounts_read: &AddressMap<Option<AccountInfo>>,
     observed: &AddressSet,
-    writes: &[(Location, Value)],
-    beneficiary: Address,
-) {
+    writes: &mut [(Location, Value)],
+) -> Vec<(Address, U256)> {
+    let mut credits = Vec::new();
     for (location, origin) in reads {
         let Location::Account(address) = *location else {
             continue;
@@ -134,27 +137,42 @@ pub(crate) fn code_only_reads(
         let Some(Some(info)) = accounts_read.get(&address) else {
             continue;
         };
-        let written = writes.iter().any(|(written, _)| {
-            matches!(written, Location::Account(a) | Location::StorageWipe(a) if *a == address)
-        });
-        if address == beneficiary
-            || info.code_hash == KECCAK_EMPTY
+        if info.code_hash == KECCAK_EMPTY
             || info.code_hash == B256::ZERO
             || observed.contains(&address)
-            || written
+            || (writes.iter()).any(|(written, _)| *written == Location::StorageWipe(address))
         {
             continue;
         }
         let base = match origin {
-            ReadOrigin::Base => true,
-            ReadOrigin::Version(_) => false,
+            ReadOrigin::Base | ReadOrigin::Deltas(_, None) => true,
+            ReadOrigin::Version(_) | ReadOrigin::Deltas(_, Some(_)) => false,
             _ => continue,
         };
+        let write = (writes.iter_mut()).find(|(written, _)| *written == Location::Account(address));
+        if let Some((_, value)) = write {
+            let Value::Account(Some(after)) = value else {
+                continue;
+            };
+            let credit = after.balance.checked_sub(info.balance);
+            match credit {
+                Some(amount)
+                    if after.nonce == info.nonce
+                        && after.code_hash == info.code_hash
+                        && !amount.is_zero() =>
+                {
+                    *value = Value::BalanceDelta(amount);
+                    credits.push((address, amount));
+                }
+                _ => continue,
+            }
+        }
         *origin = ReadOrigin::Code {
             code_hash: info.code_hash,
             base,
         };
     }
+    credits
 }
 
 #[cfg(test)]
@@ -306,13 +324,13 @@ mod tests {
         address: Address,
         info: AccountInfo,
         observed: &[Address],
-        writes: &[(Location, Value)],
-    ) -> ReadOrigin {
+        writes: &mut [(Location, Value)],
+    ) -> (ReadOrigin, Vec<(Address, U256)>) {
         let mut reads = [(Location::Account(address), ReadOrigin::Base)];
         let accounts_read = AddressMap::from_iter([(address, Some(info))]);
         let observed = AddressSet::from_iter(observed.iter().copied());
-        code_only_reads(&mut reads, &accounts_read, &observed, writes, BENEFICIARY);
-        reads[0].1.clone()
+        let credits = code_only_reads(&mut reads, &accounts_read, &observed, writes);
+        (reads[0].1.clone(), credits)
     }
 
     #[test]
@@ -321,28 +339,45 @@ mod tests {
             code_hash: CODE,
             base: true,
         };
-        assert_eq!(reduced(CONTRACT, contract(5), &[], &[]), code_only);
-        // Its balance observed, or the account written: the whole account stays read.
+        let full = (ReadOrigin::Base, Vec::new());
         assert_eq!(
-            reduced(CONTRACT, contract(5), &[CONTRACT], &[]),
-            ReadOrigin::Base
+            reduced(CONTRACT, contract(5), &[], &mut []),
+            (code_only.clone(), Vec::new())
         );
-        let write = [(Location::Account(CONTRACT), Value::Account(None))];
+        // Its balance observed, or the account destroyed or wiped: the whole account stays read.
+        assert_eq!(reduced(CONTRACT, contract(5), &[CONTRACT], &mut []), full);
+        let mut destroyed = [(Location::Account(CONTRACT), Value::Account(None))];
+        assert_eq!(reduced(CONTRACT, contract(5), &[], &mut destroyed), full);
+        let mut wipe = [(Location::StorageWipe(CONTRACT), Value::StorageWipe)];
+        assert_eq!(reduced(CONTRACT, contract(5), &[], &mut wipe), full);
+        // An account without code is never reduced.
         assert_eq!(
-            reduced(CONTRACT, contract(5), &[], &write),
-            ReadOrigin::Base
+            reduced(CONTRACT, AccountInfo::default(), &[], &mut []),
+            full
         );
-        let wipe = [(Location::StorageWipe(CONTRACT), Value::StorageWipe)];
-        assert_eq!(reduced(CONTRACT, contract(5), &[], &wipe), ReadOrigin::Base);
-        // Accounts without code and the beneficiary are never reduced.
+        // Credited and otherwise unchanged: the write becomes a balance delta.
+        let mut credited = [(
+            Location::Account(CONTRACT),
+            Value::Account(Some(contract(8))),
+        )];
+        let credit = vec![(CONTRACT, U256::from(3))];
         assert_eq!(
-            reduced(CONTRACT, AccountInfo::default(), &[], &[]),
-            ReadOrigin::Base
+            reduced(CONTRACT, contract(5), &[], &mut credited),
+            (code_only, credit)
         );
-        assert_eq!(
-            reduced(BENEFICIARY, contract(5), &[], &[]),
-            ReadOrigin::Base
-        );
+        assert_eq!(credited[0].1, Value::BalanceDelta(U256::from(3)));
+        // Debited, or its nonce changed: the whole account stays read, the write a write.
+        let mut debited = [(
+            Location::Account(CONTRACT),
+            Value::Account(Some(contract(4))),
+        )];
+        assert_eq!(reduced(CONTRACT, contract(5), &[], &mut debited), full);
+        let bumped = AccountInfo {
+            nonce: 1,
+            ..contract(8)
+        };
+        let mut nonce = [(Location::Account(CONTRACT), Value::Account(Some(bumped)))];
+        assert_eq!(reduced(CONTRACT, contract(5), &[], &mut nonce), full);
     }
 
     #[test]

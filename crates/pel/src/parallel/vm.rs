@@ -381,6 +381,9 @@ pub(crate) struct Execution {
     pub(crate) fee: U256,
     /// A plain transfer's recipient read lazily and the amount it receives; not in `state`.
     pub(crate) lazy_credit: Option<(Address, U256)>,
+    /// Contracts read for their code alone that it credited, with the amounts: their
+    /// balances in `state` are as read plus the credit, not as committed.
+    pub(crate) contract_credits: Vec<(Address, U256)>,
     /// The bloom of the logs it emitted, for its receipt.
     pub(crate) bloom: Bloom,
     /// How long the execution took.
@@ -425,6 +428,7 @@ pub(crate) fn execute<DB: StateProvider>(
     let mut writes = Vec::new();
     let fee = handler.fee.get();
     let mut lazy_credit = None;
+    let mut contract_credits = Vec::new();
     if result.is_ok() {
         if let Some(recipient) = lazy_recipient.filter(|_| db.lazy_applied)
             && let Some(account) = state.remove(&recipient)
@@ -442,12 +446,14 @@ pub(crate) fn execute<DB: StateProvider>(
             None => writes.push((Location::Account(beneficiary), Value::BalanceDelta(fee))),
         }
         write_set(&state, &db.accounts_read, &mut writes);
-        super::observed::code_only_reads(
+        if db.accounts_read.contains_key(&beneficiary) {
+            db.balance_observed.insert(beneficiary);
+        }
+        contract_credits = super::observed::code_only_reads(
             &mut db.reads,
             &db.accounts_read,
             &db.balance_observed,
-            &writes,
-            beneficiary,
+            &mut writes,
         );
     }
     let bloom = match &result {
@@ -469,6 +475,7 @@ pub(crate) fn execute<DB: StateProvider>(
         writes,
         fee,
         lazy_credit,
+        contract_credits,
         duration: started.elapsed(),
         published_as: 0,
         valid_at: 0,
