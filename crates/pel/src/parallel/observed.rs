@@ -8,8 +8,10 @@
 //! the balance or nonce of an account it does not write: BALANCE, SELFBALANCE, CALL and
 //! CALLCODE with a value (the caller's balance is checked), CREATE and CREATE2 (the creator's
 //! balance and nonce) and SELFDESTRUCT (the balance moved). A contract account that the
-//! transaction read but neither observed that way nor wrote is then recorded as a read of its
-//! code alone ([`code_only_reads`]), which validation compares by code hash.
+//! transaction read but did not observe that way is then recorded as a read of its code alone
+//! ([`code_only_reads`]), which validation compares by code hash, provided the transaction
+//! left the account as it was or only credited it (a deposit into WETH); such a credit becomes
+//! a balance delta, like the beneficiary's fee, which the commit pays on the committed state.
 
 use super::{
     mv_memory::{Location, ReadOrigin, Value},
