@@ -23,10 +23,9 @@ use alloy_evm::{
     eth::EthTxResult,
 };
 use alloy_primitives::{Address, U256, map::Entry};
-use revm::context::result::EVMError;
 use revm::{
     Database, DatabaseCommit,
-    context::result::ResultAndState,
+    context::result::{EVMError, ResultAndState},
     state::{Account, TransactionId},
 };
 use std::{
@@ -73,9 +72,8 @@ pub(crate) struct Committer<'a, 'db, DB: StateProvider + Debug> {
     /// The first transaction that could not be committed; the block fails with it.
     pub(crate) error: Option<ExecuteError>,
     pub(crate) time: Duration,
-    /// Whose state changes are being committed, for the state hook that returns them.
-    returns: Arc<Returns>,
-    /// Hands the rest of each execution back to its worker.
+    /// Hands the rest of each execution back to its worker, and says whose state changes the
+    /// state hook is about to receive.
     sender: Sender,
 }
 
@@ -126,7 +124,6 @@ where
             check_chain,
             error: None,
             time: Duration::ZERO,
-            returns: Arc::clone(returns),
             sender: Sender::new(Arc::clone(returns)),
         }
     }
@@ -318,13 +315,13 @@ where
         }
         self.outcomes.push(TxOutcome::from(&result));
         self.executor.receipt_builder.set_next(execution.bloom);
-        self.returns.set_owner(execution.worker);
+        self.sender.set_owner(execution.worker);
         self.executor.commit_transaction(EthTxResult {
             result: ResultAndState::new(result, changes),
             blob_gas_used: tx.blob_gas_used().unwrap_or_default(),
             tx_type: tx.tx_type(),
         });
-        self.returns.set_owner(0);
+        self.sender.set_owner(0);
         self.sender
             .give_back(execution.worker, Garbage::Execution(execution));
         Ok(())

@@ -348,20 +348,20 @@ impl MvMemory {
     /// The location's hash and its locked shard. The shard comes from bits of the hash above
     /// those a shard's table uses for buckets and tags.
     fn shard(&self, location: &Location) -> (u64, MutexGuard<'_, Shard>) {
-        self.shard_of(self.hasher.hash_one(location))
+        let hash = self.hasher.hash_one(location);
+        (hash, self.shard_of(hash))
     }
 
-    fn shard_of(&self, hash: u64) -> (u64, MutexGuard<'_, Shard>) {
+    fn shard_of(&self, hash: u64) -> MutexGuard<'_, Shard> {
         let index = ((hash >> 32) as usize) % SHARDS;
         // In range by the modulo above.
         #[allow(clippy::indexing_slicing)]
         let shard = &self.shards[index];
         // A poisoned shard means a worker panicked while holding it; the block then fails with
         // that panic, so nothing read here reaches a result.
-        let shard = shard
+        shard
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        (hash, shard)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The filter word and bit of a wipe location's hash.
@@ -395,7 +395,7 @@ impl MvMemory {
                     word.fetch_or(bit, Ordering::SeqCst);
                 }
             }
-            let (hash, mut shard) = self.shard_of(hash);
+            let mut shard = self.shard_of(hash);
             shard
                 .get_or_default(hash, location, &self.hasher)
                 .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
@@ -430,7 +430,7 @@ impl MvMemory {
         if matches!(location, Location::StorageWipe(_)) && !self.may_be_wiped(hash) {
             return Ok(Resolved::Base);
         }
-        let (hash, shard) = self.shard_of(hash);
+        let shard = self.shard_of(hash);
         let Some(versions) = shard.get(hash, location) else {
             return Ok(Resolved::Base);
         };
@@ -508,16 +508,11 @@ impl MvMemory {
         origin: &ReadOrigin,
     ) -> bool {
         if let ReadOrigin::Code { code_hash, base } = origin {
-            let beneath = match self.read(location, reader) {
-                Ok(Resolved::Base | Resolved::Deltas { below: None, .. }) => return *base,
-                Ok(Resolved::Value(_, Value::Account(info)))
-                | Ok(Resolved::Deltas {
-                    below: Some((_, info)),
-                    ..
-                }) => info,
-                _ => return false,
+            return match self.read_underlying(location, reader) {
+                Ok(None) => *base,
+                Ok(Some((_, info))) => info.is_some_and(|info| info.code_hash == *code_hash),
+                Err(Blocked(_)) => false,
             };
-            return beneath.is_some_and(|info| info.code_hash == *code_hash);
         }
         if let ReadOrigin::Codeless(underlying) = origin {
             return match self.read_underlying(location, reader) {

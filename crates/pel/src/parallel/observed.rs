@@ -130,6 +130,7 @@ pub(crate) fn code_only_reads(
     accounts_read: &AddressMap<Option<AccountInfo>>,
     observed: &AddressSet,
     writes: &mut [(Location, Value)],
+    beneficiary: Address,
 ) -> Vec<(Address, U256)> {
     let mut credits = Vec::new();
     for (location, origin) in reads {
@@ -139,7 +140,8 @@ pub(crate) fn code_only_reads(
         let Some(Some(info)) = accounts_read.get(&address) else {
             continue;
         };
-        if info.code_hash == KECCAK_EMPTY
+        if address == beneficiary
+            || info.code_hash == KECCAK_EMPTY
             || info.code_hash == B256::ZERO
             || observed.contains(&address)
             || (writes.iter()).any(|(written, _)| *written == Location::StorageWipe(address))
@@ -331,7 +333,7 @@ mod tests {
         let mut reads = [(Location::Account(address), ReadOrigin::Base)];
         let accounts_read = AddressMap::from_iter([(address, Some(info))]);
         let observed = AddressSet::from_iter(observed.iter().copied());
-        let credits = code_only_reads(&mut reads, &accounts_read, &observed, writes);
+        let credits = code_only_reads(&mut reads, &accounts_read, &observed, writes, BENEFICIARY);
         (reads[0].1.clone(), credits)
     }
 
@@ -352,11 +354,12 @@ mod tests {
         assert_eq!(reduced(CONTRACT, contract(5), &[], &mut destroyed), full);
         let mut wipe = [(Location::StorageWipe(CONTRACT), Value::StorageWipe)];
         assert_eq!(reduced(CONTRACT, contract(5), &[], &mut wipe), full);
-        // An account without code is never reduced.
+        // Accounts without code and the beneficiary are never reduced.
         assert_eq!(
             reduced(CONTRACT, AccountInfo::default(), &[], &mut []),
             full
         );
+        assert_eq!(reduced(BENEFICIARY, contract(5), &[], &mut []), full);
         // Credited and otherwise unchanged: the write becomes a balance delta.
         let mut credited = [(
             Location::Account(CONTRACT),

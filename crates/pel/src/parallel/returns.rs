@@ -95,6 +95,11 @@ impl Sender {
         Self { returns, batches }
     }
 
+    /// Says whose state changes the committer commits next.
+    pub(crate) fn set_owner(&self, worker: usize) {
+        self.returns.set_owner(worker);
+    }
+
     /// Hands `garbage`, allocated by `worker`, back to it; the committer's own is freed here.
     pub(crate) fn give_back(&mut self, worker: usize, garbage: Garbage) {
         if worker == 0 {

@@ -446,14 +446,12 @@ pub(crate) fn execute<DB: StateProvider>(
             None => writes.push((Location::Account(beneficiary), Value::BalanceDelta(fee))),
         }
         write_set(&state, &db.accounts_read, &mut writes);
-        if db.accounts_read.contains_key(&beneficiary) {
-            db.balance_observed.insert(beneficiary);
-        }
         contract_credits = super::observed::code_only_reads(
             &mut db.reads,
             &db.accounts_read,
             &db.balance_observed,
             &mut writes,
+            beneficiary,
         );
     }
     let bloom = match &result {
