@@ -52,10 +52,23 @@ fn assert_same(
             "block {name}, account {address}, {threads} threads"
         );
     }
+    for address in actual.state.state.keys() {
+        assert!(
+            expected.state.state.contains_key(address),
+            "block {name}, account {address} changed in parallel only, {threads} threads"
+        );
+    }
+    assert_eq!(
+        expected.state.contracts, actual.state.contracts,
+        "block {name} new contracts, {threads} threads"
+    );
     assert_eq!(
         expected.state, actual.state,
         "block {name} bundle, {threads} threads"
     );
+    // Right, but only because the block ran a second time: the commit deferred an account
+    // that the block's own changes reach.
+    assert_ne!(stats.mode, Mode::Rerun, "block {name}, {threads} threads");
     stats
 }
 

@@ -10,10 +10,11 @@
 
 use super::{
     DependencyGraph,
+    deferred::{Deferred, Route},
     executor::{Shared, Stop},
     mv_memory::{Location, ReadOrigin, TxIdx},
     returns::{Garbage, ReturnStates, Returns, Sender},
-    vm,
+    vm::{self, BaseState},
 };
 use crate::{BlockInput, ExecuteError, StateProvider, TxOutcome};
 use alloy_consensus::Transaction;
@@ -26,7 +27,7 @@ use alloy_primitives::{Address, U256, map::Entry};
 use revm::{
     Database, DatabaseCommit,
     context::result::{EVMError, ResultAndState},
-    state::{Account, TransactionId},
+    state::{Account, EvmState, TransactionId},
 };
 use std::{
     fmt::Debug,
@@ -75,6 +76,9 @@ pub(crate) struct Committer<'a, 'db, DB: StateProvider + Debug> {
     /// Hands the rest of each execution back to its worker, and says whose state changes the
     /// state hook is about to receive.
     sender: Sender,
+    /// The accounts kept out of `State` until the bundle is built, from Spurious Dragon on
+    /// (before it, touching an empty account has effects the final value does not show).
+    pub(crate) deferred: Option<Deferred>,
 }
 
 impl<DB: StateProvider + Debug> Debug for Committer<'_, '_, DB> {
@@ -106,6 +110,10 @@ where
         let gas_limit = executor.evm().block().gas_limit;
         let gas_limit_cap =
             revm::context_interface::Cfg::tx_gas_limit_cap(executor.evm().cfg_env());
+        let deferred = spurious_dragon.then(|| {
+            let touched_before = executor.evm().db().cache.accounts.keys().copied();
+            Deferred::new(block, beneficiary, touched_before)
+        });
         Self {
             executor,
             block,
@@ -125,6 +133,7 @@ where
             error: None,
             time: Duration::ZERO,
             sender: Sender::new(Arc::clone(returns)),
+            deferred,
         }
     }
 
@@ -144,7 +153,7 @@ where
             };
             start.get_or_insert_with(Instant::now);
             self.final_writes = self.final_writes.max(execution.published_as);
-            if let Err(error) = self.commit(index, execution) {
+            if let Err(error) = self.commit(index, execution, shared.base) {
                 self.error = Some(error);
                 break;
             }
@@ -171,6 +180,11 @@ where
         // What runs from here was allocated on this thread: commit it as the sequential
         // engine does, without the hook that returns memory to other workers.
         (self.executor.evm_mut().db_mut()).set_state_hook(None);
+        // The transactions in order read and change the deferred accounts through `State`.
+        if let Some(mut deferred) = self.deferred.take() {
+            let changes = deferred.promote_all();
+            DatabaseCommit::commit(self.executor.evm_mut().db_mut(), changes);
+        }
         crate::sequential::execute_in_order(
             &mut self.executor,
             self.block,
@@ -241,6 +255,7 @@ where
         &mut self,
         index: TxIdx,
         mut execution: Box<vm::Execution>,
+        base: &BaseState<'_, DB>,
     ) -> Result<(), ExecuteError> {
         let Some(tx) = self.block.transactions.get(index) else {
             return Ok(());
@@ -268,6 +283,35 @@ where
         self.graph.durations.push(execution.duration);
         (self.graph.dependencies).push(std::mem::take(&mut execution.dependencies));
         let mut changes = std::mem::take(&mut execution.state);
+        if let Some(deferred) = &mut self.deferred {
+            // Only what goes through `State` stays; the deferred rest goes back with the
+            // execution.
+            let code_only: Vec<(Address, U256)> = (execution.reads.iter())
+                .filter_map(|(location, origin)| match (location, origin) {
+                    (Location::Account(address), ReadOrigin::Code { .. }) => {
+                        let credit = (execution.contract_credits.iter())
+                            .find(|(credited, _)| credited == address)
+                            .map_or(U256::ZERO, |(_, amount)| *amount);
+                        Some((*address, credit))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let through = deferred.take(&mut changes, &execution.not_plain, &code_only);
+            let mut committed = EvmState::default();
+            committed.reserve(through.len() + 2);
+            for (address, route) in through {
+                if let Route::Promoted(account) = route {
+                    let mut promotion = EvmState::default();
+                    promotion.insert(address, account);
+                    DatabaseCommit::commit(self.executor.evm_mut().db_mut(), promotion);
+                }
+                if let Some(account) = changes.remove(&address) {
+                    committed.insert(address, account);
+                }
+            }
+            execution.state = std::mem::replace(&mut changes, committed);
+        }
         // A contract read for its code alone (see `observed`) comes back from revm touched,
         // with the balance and nonce it had when read (plus any credit it received), which
         // lower transactions may have changed since: it is committed with those as they are
@@ -301,6 +345,12 @@ where
         }
         credits.extend(execution.lazy_credit.take());
         for (address, amount) in credits {
+            if let Some(deferred) = &mut self.deferred
+                && (deferred.credit(address, amount, base))
+                    .map_err(|error| fail(BlockExecutionError::other(error)))?
+            {
+                continue;
+            }
             if let Entry::Vacant(entry) = changes.entry(address) {
                 let mut account = self.committed_account(address).map_err(fail)?;
                 vm::credit(&mut account, amount, self.spurious_dragon);

@@ -17,6 +17,7 @@
 
 mod bloom;
 mod committer;
+mod deferred;
 mod dependency;
 mod executor;
 mod fallback;
@@ -103,11 +104,15 @@ pub enum Mode {
     /// Block-STM until the first transactions it committed formed one dependency chain (a hot
     /// contract), where threads would only wait; then the rest in order.
     Chain,
+    /// Block-STM, then again sequentially: the block's own changes (rewards, withdrawals,
+    /// system calls) reached an account whose changes the commit had kept out of `State`
+    /// (see `deferred`). Never seen on Ethereum; the block is right, only slower.
+    Rerun,
 }
 
 impl Mode {
     /// A short stable name: `parallel`, `one-thread`, `small`, `transfers`, `chained`,
-    /// `contended` or `chain`.
+    /// `contended`, `chain` or `rerun`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Parallel => "parallel",
@@ -117,6 +122,7 @@ impl Mode {
             Self::Unprofitable(Unprofitable::Chained) => "chained",
             Self::Contended => "contended",
             Self::Chain => "chain",
+            Self::Rerun => "rerun",
         }
     }
 }
@@ -131,6 +137,9 @@ impl std::fmt::Display for Mode {
             Self::Unprofitable(Unprofitable::Chained) => "sequential: one dependency chain",
             Self::Contended => "in order after too many re-executions",
             Self::Chain => "in order after the first transactions formed one dependency chain",
+            Self::Rerun => {
+                "sequentially again after block-level changes reached a deferred account"
+            }
         })
     }
 }
@@ -248,6 +257,16 @@ where
     Ok((output, stats))
 }
 
+/// Frees `value` on a thread of its own. The multi-version memory of a large block takes a
+/// millisecond or more to free, and once the workers are done the other cores are idle while
+/// this thread finishes the block. If no thread can be started, `value` is freed here.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    // On failure the closure, and `value` with it, is dropped by `spawn` itself.
+    let _ = std::thread::Builder::new()
+        .name("pel-free".into())
+        .spawn(move || drop(value));
+}
+
 /// For each transaction, the previous transaction from the same sender: it reads the nonce
 /// and balance that one writes, so running it earlier would only be aborted.
 fn sender_hints(block: &BlockInput) -> Vec<Option<usize>> {
@@ -315,7 +334,7 @@ where
         threads,
         ..ParallelStats::default()
     };
-    let (receipts, transactions, gas_used, blob_gas_used) = {
+    let results = {
         let receipts = PrecomputedBloom::default();
         let executor = sequential::start(chain, block, &mut state, evm_env, receipts, scope)?;
 
@@ -421,20 +440,33 @@ where
             outcomes,
             graph,
             time,
+            deferred,
             ..
         } = committer;
         stats.graph = (stats.mode == Mode::Parallel).then_some(graph);
+        drop_in_background((mv, slots, scheduler, returns));
         let (receipts, gas_used, blob_gas_used) = sequential::finish(executor, scope)?;
         stats.commit_time = time + start.elapsed();
-        (receipts, outcomes, gas_used, blob_gas_used)
+        (receipts, outcomes, gas_used, blob_gas_used, deferred)
     };
+    let (receipts, transactions, gas_used, blob_gas_used, deferred) = results;
+    let start = Instant::now();
     state.merge_transitions(BundleRetention::PlainState);
+    let mut bundle = state.take_bundle();
+    if let Some(deferred) = deferred
+        && deferred.add_to(&mut bundle).is_err()
+    {
+        // The block's own changes reached an account kept out of `State`, which they read as
+        // it was before the block: only running the block again is right.
+        return run_sequential(chain, block, db, Mode::Rerun, scope);
+    }
+    stats.commit_time += start.elapsed();
     let output = BlockOutput {
         receipts,
         transactions,
         gas_used,
         blob_gas_used,
-        state: state.take_bundle(),
+        state: bundle,
     };
     Ok((output, stats))
 }

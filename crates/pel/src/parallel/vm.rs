@@ -95,7 +95,8 @@ impl<'a, DB: StateProvider> BaseState<'a, DB> {
         Self { overlay, db }
     }
 
-    fn basic(&self, address: Address) -> Result<Option<AccountInfo>, VmError> {
+    /// The account as the transactions start from it.
+    pub(crate) fn basic(&self, address: Address) -> Result<Option<AccountInfo>, VmError> {
         match self.overlay.get(&address) {
             Some(account) => Ok(account.info.clone()),
             None => self.db.basic_ref(address).map_err(state_error),
@@ -381,6 +382,9 @@ pub(crate) struct Execution {
     pub(crate) fee: U256,
     /// A plain transfer's recipient read lazily and the amount it receives; not in `state`.
     pub(crate) lazy_credit: Option<(Address, U256)>,
+    /// The touched accounts of `state` that it changed other than plainly, which cannot be
+    /// deferred (see [`super::deferred`]).
+    pub(crate) not_plain: Vec<Address>,
     /// Contracts read for their code alone that it credited, with the amounts: their
     /// balances in `state` are as read plus the credit, not as committed.
     pub(crate) contract_credits: Vec<(Address, U256)>,
@@ -429,6 +433,7 @@ pub(crate) fn execute<DB: StateProvider>(
     let fee = handler.fee.get();
     let mut lazy_credit = None;
     let mut contract_credits = Vec::new();
+    let mut not_plain = Vec::new();
     if result.is_ok() {
         if let Some(recipient) = lazy_recipient.filter(|_| db.lazy_applied)
             && let Some(account) = state.remove(&recipient)
@@ -446,6 +451,7 @@ pub(crate) fn execute<DB: StateProvider>(
             None => writes.push((Location::Account(beneficiary), Value::BalanceDelta(fee))),
         }
         write_set(&state, &db.accounts_read, &mut writes);
+        not_plain = super::deferred::not_plain(&state, &db.accounts_read);
         contract_credits = super::observed::code_only_reads(
             &mut db.reads,
             &db.accounts_read,
@@ -473,6 +479,7 @@ pub(crate) fn execute<DB: StateProvider>(
         writes,
         fee,
         lazy_credit,
+        not_plain,
         contract_credits,
         duration: started.elapsed(),
         published_as: 0,
