@@ -134,12 +134,14 @@ fn repeated_runs_are_bit_identical() {
 }
 
 #[test]
-fn the_fallback_sees_small_and_transfer_only_blocks() {
+fn the_fallback_sees_small_blocks_and_lets_thousands_of_transfers_run_in_parallel() {
     use pel::parallel::{Unprofitable, unprofitable};
     let (small, _) = synthetic::transfers(3, 1);
     assert_eq!(unprofitable(&small), Some(Unprofitable::Small));
-    let (transfers, _) = synthetic::transfers(1_000, 1);
-    assert_eq!(unprofitable(&transfers), Some(Unprofitable::Transfers));
+    let (few, _) = synthetic::transfers(500, 1);
+    assert_eq!(unprofitable(&few), Some(Unprofitable::Transfers));
+    let (many, _) = synthetic::transfers(1_000, 1);
+    assert_eq!(unprofitable(&many), None);
 }
 
 #[test]

@@ -133,7 +133,7 @@ impl std::fmt::Display for Mode {
             Self::Parallel => "parallel",
             Self::OneThread => "sequential: one thread",
             Self::Unprofitable(Unprofitable::Small) => "sequential: small block",
-            Self::Unprofitable(Unprofitable::Transfers) => "sequential: mostly plain transfers",
+            Self::Unprofitable(Unprofitable::Transfers) => "sequential: a few plain transfers",
             Self::Unprofitable(Unprofitable::Chained) => "sequential: one dependency chain",
             Self::Contended => "in order after too many re-executions",
             Self::Chain => "in order after the first transactions formed one dependency chain",
