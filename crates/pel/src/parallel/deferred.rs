@@ -53,6 +53,11 @@ impl Deferred {
         beneficiary: Address,
         touched_before: impl Iterator<Item = Address>,
     ) -> Self {
+        // Most transactions change their sender and one other account.
+        let accounts = AddressMap::with_capacity_and_hasher(
+            block.transactions.len().saturating_mul(2),
+            Default::default(),
+        );
         let mut through_state: AddressSet = touched_before.collect();
         through_state.insert(beneficiary);
         // What `alloy-evm` changes when it finishes the block: rewards, withdrawals, the
@@ -69,7 +74,7 @@ impl Deferred {
         through_state.extend(alloy_evm::eth::dao_fork::DAO_HARDFORK_ACCOUNTS);
         Self {
             through_state,
-            accounts: AddressMap::default(),
+            accounts,
         }
     }
 
@@ -105,15 +110,15 @@ impl Deferred {
                 .find(|(read, _)| read == address)
                 .map(|(_, credit)| *credit);
             let entry = self.accounts.entry(*address).or_insert_with(|| {
-                let before =
-                    (!account.is_loaded_as_not_existing()).then(|| account.original_info());
+                let before = (!account.is_loaded_as_not_existing())
+                    .then(|| moved_out(account.original_info_mut()));
                 first_entry(before)
             });
             match credit {
                 // revm's balance and nonce are as read, plus the credit: the credit goes onto
                 // the account as committed instead.
                 Some(credit) => credit_entry(entry, credit),
-                None => entry.info = Some(std::mem::take(&mut account.info)),
+                None => entry.info = Some(moved_out(&mut account.info)),
             }
             for (key, slot) in &account.storage {
                 if slot.is_changed() {
@@ -210,12 +215,23 @@ fn first_entry(before: Option<AccountInfo>) -> BundleAccount {
     }
 }
 
+/// The account info, its code moved rather than cloned: the code's reference count is shared
+/// with the workers (the empty code's with every worker's every account), and each count is a
+/// write to a line the other core is reading.
+fn moved_out(info: &mut AccountInfo) -> AccountInfo {
+    let code = info.code.take();
+    let mut moved = info.clone();
+    moved.code = code;
+    moved
+}
+
 /// A balance credit to the account as committed so far, as revm applies one to an account
 /// that stays non-empty.
 fn credit_entry(entry: &mut BundleAccount, amount: U256) {
-    let mut info = match entry.info.take() {
-        Some(info) => info,
-        None => entry.original_info.clone().unwrap_or_default(),
+    let mut info = match (entry.info.take(), &mut entry.original_info) {
+        (Some(info), _) => info,
+        (None, Some(before)) => moved_out(before),
+        (None, None) => AccountInfo::default(),
     };
     info.balance = info.balance.saturating_add(amount);
     entry.info = Some(info);
