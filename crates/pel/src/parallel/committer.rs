@@ -283,20 +283,22 @@ where
         self.graph.durations.push(execution.duration);
         (self.graph.dependencies).push(std::mem::take(&mut execution.dependencies));
         let mut changes = std::mem::take(&mut execution.state);
+        // The contracts read for their code alone (see `observed`), with what they were
+        // credited.
+        let code_only: Vec<(Address, U256)> = (execution.reads.iter())
+            .filter_map(|(location, origin)| match (location, origin) {
+                (Location::Account(address), ReadOrigin::Code { .. }) => {
+                    let credit = (execution.contract_credits.iter())
+                        .find(|(credited, _)| credited == address)
+                        .map_or(U256::ZERO, |(_, amount)| *amount);
+                    Some((*address, credit))
+                }
+                _ => None,
+            })
+            .collect();
         if let Some(deferred) = &mut self.deferred {
             // Only what goes through `State` stays; the deferred rest goes back with the
             // execution.
-            let code_only: Vec<(Address, U256)> = (execution.reads.iter())
-                .filter_map(|(location, origin)| match (location, origin) {
-                    (Location::Account(address), ReadOrigin::Code { .. }) => {
-                        let credit = (execution.contract_credits.iter())
-                            .find(|(credited, _)| credited == address)
-                            .map_or(U256::ZERO, |(_, amount)| *amount);
-                        Some((*address, credit))
-                    }
-                    _ => None,
-                })
-                .collect();
             let through = deferred.take(&mut changes, &execution.not_plain, &code_only);
             let mut committed = EvmState::default();
             committed.reserve(through.len() + 2);
@@ -312,20 +314,15 @@ where
             }
             execution.state = std::mem::replace(&mut changes, committed);
         }
-        // A contract read for its code alone (see `observed`) comes back from revm touched,
-        // with the balance and nonce it had when read (plus any credit it received), which
-        // lower transactions may have changed since: it is committed with those as they are
-        // now, and the credit, as revm would have read them.
-        for (location, origin) in &execution.reads {
-            if let (Location::Account(address), ReadOrigin::Code { .. }) = (location, origin)
-                && changes.contains_key(address)
-            {
+        // A contract read for its code alone comes back from revm touched, with the balance
+        // and nonce it had when read (plus any credit it received), which lower transactions
+        // may have changed since: it is committed with those as they are now, and the credit,
+        // as revm would have read them.
+        for (address, credit) in &code_only {
+            if changes.contains_key(address) {
                 let committed = self.committed_account(*address).map_err(fail)?;
-                let credit = (execution.contract_credits.iter())
-                    .find(|(credited, _)| credited == address)
-                    .map_or(U256::ZERO, |(_, amount)| *amount);
                 if let Some(account) = changes.get_mut(address) {
-                    account.info.balance = committed.info.balance.saturating_add(credit);
+                    account.info.balance = committed.info.balance.saturating_add(*credit);
                     account.info.nonce = committed.info.nonce;
                 }
             }

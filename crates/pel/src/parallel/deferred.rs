@@ -27,7 +27,7 @@ use revm::{
 };
 
 /// The deferred accounts of a block, and those that go through `State`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Deferred {
     /// Accounts committed through `State`: known to the block's own changes, or promoted.
     through_state: AddressSet,
@@ -166,18 +166,14 @@ impl Deferred {
     /// others, as revm would have built them itself: without accounts that ended as they
     /// began, and with the code of each account that did not exist before (the empty code,
     /// for revm a new contract). Returns an account already in `bundle`, if any: then the
-    /// block's own changes reached an account kept out of `State`.
+    /// block's own changes reached an account kept out of `State`, and `bundle` is left
+    /// incomplete.
     pub(crate) fn add_to(self, bundle: &mut BundleState) -> Result<(), Address> {
         let mut accounts = self.accounts;
         accounts.retain(|_, entry| {
             entry.storage.retain(|_, slot| slot.is_changed());
             entry.info != entry.original_info || !entry.storage.is_empty()
         });
-        for (address, entry) in std::mem::take(&mut bundle.state) {
-            if accounts.insert(address, entry).is_some() {
-                return Err(address);
-            }
-        }
         for entry in accounts.values() {
             if entry.original_info.is_none()
                 && let Some(info) = &entry.info
@@ -187,6 +183,11 @@ impl Deferred {
                     .contracts
                     .entry(info.code_hash)
                     .or_insert_with(|| code.clone());
+            }
+        }
+        for (address, entry) in std::mem::take(&mut bundle.state) {
+            if accounts.insert(address, entry).is_some() {
+                return Err(address);
             }
         }
         bundle.state_size = accounts.values().map(BundleAccount::size_hint).sum();
