@@ -300,8 +300,12 @@ where
             // Only what goes through `State` stays; the deferred rest goes back with the
             // execution.
             let through = deferred.take(&mut changes, &execution.not_plain, &code_only);
+            // Most transactions of cheap blocks change deferred accounts alone: no map to
+            // allocate for them.
             let mut committed = EvmState::default();
-            committed.reserve(through.len() + 2);
+            if !through.is_empty() {
+                committed.reserve(through.len() + 2);
+            }
             for (address, route) in through {
                 if let Route::Promoted(account) = route {
                     let mut promotion = EvmState::default();

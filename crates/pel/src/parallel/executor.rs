@@ -67,16 +67,14 @@ where
     /// read set still valid. Call in order, once every transaction below is committed;
     /// `final_writes` is the highest publication number of their committed write sets.
     ///
-    /// A read set read, or found valid by a validation, after those write sets were published
-    /// needs no second look: nothing below can have changed since (a lower transaction that
-    /// changed would have re-executed and published again, and would not be committed yet).
+    /// Changes published after those write sets need no look: they come from transactions
+    /// above, or from lower ones before they were final (an abort, or an incarnation they ran
+    /// again), which are numbered below their final write sets.
     pub(crate) fn claim_for_commit(&self, tx: TxIdx, final_writes: u64) -> Option<Box<Execution>> {
         let claimed = self
             .scheduler
             .try_commit(tx, || match self.slot(tx).as_deref() {
-                Some(Some(execution)) => {
-                    execution.valid_at >= final_writes || self.reads_still_valid(tx, execution)
-                }
+                Some(Some(execution)) => self.still_valid(tx, execution, final_writes),
                 _ => false,
             });
         if claimed {
@@ -87,9 +85,14 @@ where
     }
 
     /// Whether every read of `execution` of transaction `tx` would still see the version it
-    /// saw: Block-STM's validation.
-    fn reads_still_valid(&self, tx: TxIdx, execution: &Execution) -> bool {
-        (execution.reads.iter()).all(|(location, origin)| self.mv.still_reads(location, tx, origin))
+    /// saw once the changes numbered up to `now` are published: Block-STM's validation. The
+    /// log of changes usually shows that none since the reads concern them; only when it
+    /// cannot are the reads done again.
+    fn still_valid(&self, tx: TxIdx, execution: &Execution, now: u64) -> bool {
+        self.mv
+            .untouched(execution.valid_at, now, tx, &execution.reads)
+            || (execution.reads.iter())
+                .all(|(location, origin)| self.mv.still_reads(location, tx, origin))
     }
 
     fn slot(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxSlot>> {
@@ -190,8 +193,9 @@ where
                     execution.worker = worker;
                     let mut slot = self.slot(version.tx)?;
                     let previous = slot.as_ref().map_or(&[][..], |e| &e.writes[..]);
-                    let wrote_new = self.mv.record(version, previous, &execution.writes);
-                    execution.published_as = self.mv.publish();
+                    let (wrote_new, published_as) =
+                        self.mv.record(version, previous, &execution.writes);
+                    execution.published_as = published_as;
                     *slot = Some(Box::new(execution));
                     drop(slot);
                     return self.scheduler.finish_execution(version, wrote_new);
@@ -201,12 +205,12 @@ where
     }
 
     fn validate(&self, version: Version) -> Option<Task> {
-        let seen = self.mv.published();
+        let now = self.mv.published();
         let valid = match self.slot(version.tx).as_deref_mut() {
             Some(Some(execution)) => {
-                let valid = self.reads_still_valid(version.tx, execution);
+                let valid = self.still_valid(version.tx, execution, now);
                 if valid {
-                    execution.valid_at = execution.valid_at.max(seen);
+                    execution.valid_at = execution.valid_at.max(now);
                 }
                 valid
             }

@@ -23,6 +23,7 @@ mod executor;
 mod fallback;
 mod mv_memory;
 mod observed;
+mod publications;
 mod receipt;
 mod returns;
 mod scheduler;
@@ -342,7 +343,7 @@ where
         let base = vm::BaseState::new(db, executor.evm().db());
         let tx_count = block.transactions.len();
         let scheduler = Scheduler::new(tx_count, &sender_hints(block));
-        let mv = MvMemory::new(tx_count);
+        let mv = MvMemory::new(tx_count, beneficiary);
         let lazy = lazy_recipients(block, beneficiary, spurious_dragon);
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);

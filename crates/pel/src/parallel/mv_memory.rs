@@ -10,7 +10,10 @@
 //! than the slot's last write. And the fee every transaction owes the block's beneficiary is a
 //! *balance delta* on the beneficiary's account rather than a write, so that transactions stop
 //! conflicting on it; only a transaction that reads the beneficiary sums the deltas below it.
+//! The fees are kept beside the locations, one slot per transaction, so that the workers do
+//! not all write to the beneficiary's one list of versions under one lock.
 
+use super::publications::{LocationBloom, Publications};
 use alloy_primitives::{Address, B256, U256};
 use hashbrown::HashTable;
 use revm::state::AccountInfo;
@@ -264,6 +267,28 @@ impl Versions {
     }
 }
 
+/// The fee a transaction's latest incarnation owes the beneficiary as a balance delta.
+#[derive(Debug, Clone, Copy)]
+enum Fee {
+    Owed(Incarnation, U256),
+    Estimate,
+}
+
+/// One transaction's fee, on a cache line of its own: neighbouring transactions run on
+/// different workers.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct FeeSlot(Mutex<Option<Fee>>);
+
+impl FeeSlot {
+    fn lock(&self) -> MutexGuard<'_, Option<Fee>> {
+        // Poisoned only if a worker panicked; the block then fails with that panic.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// One shard: locations with the writes to them, found by the hash that also chose the
 /// shard, so a location is hashed once per access.
 #[derive(Debug, Default)]
@@ -301,9 +326,14 @@ impl Shard {
 /// The multi-version memory of one block.
 pub(crate) struct MvMemory {
     shards: [Mutex<Shard>; SHARDS],
+    /// The beneficiary's account: its balance deltas are in `fees`, its other writes in the
+    /// shards.
+    beneficiary: Location,
+    /// Per transaction, the fee it owes the beneficiary as a balance delta, if it does.
+    fees: Box<[FeeSlot]>,
     hasher: alloy_primitives::map::DefaultHashBuilder,
-    /// Counts recorded write sets; see [`MvMemory::publish`].
-    published: AtomicU64,
+    /// The numbered changes, for validations (see [`super::publications`]).
+    publications: Publications,
     /// A bit per hash bucket of addresses whose storage some write set wiped (never cleared
     /// during the block): every storage read also reads its account's wipe, and in most blocks
     /// nothing is ever wiped, so a clear bit answers without locking a shard.
@@ -319,8 +349,9 @@ impl std::fmt::Debug for MvMemory {
 }
 
 impl MvMemory {
-    /// A memory for a block of `tx_count` transactions, sized for a few locations each.
-    pub(crate) fn new(tx_count: usize) -> Self {
+    /// A memory for a block of `tx_count` transactions paying fees to `beneficiary`, sized for
+    /// a few locations each.
+    pub(crate) fn new(tx_count: usize, beneficiary: Address) -> Self {
         let per_shard = tx_count.saturating_mul(LOCATIONS_PER_TX) / SHARDS;
         Self {
             shards: std::array::from_fn(|_| {
@@ -328,21 +359,41 @@ impl MvMemory {
                     table: HashTable::with_capacity(per_shard),
                 })
             }),
+            beneficiary: Location::Account(beneficiary),
+            fees: (0..tx_count).map(|_| FeeSlot::default()).collect(),
             hasher: Default::default(),
-            published: AtomicU64::new(0),
+            publications: Publications::default(),
             wiped: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
-    /// Numbers a write set just recorded: a validation that starts at [`MvMemory::published`]
-    /// `>= n` sees every write set numbered `n` or lower. Call after [`MvMemory::record`].
-    pub(crate) fn publish(&self) -> u64 {
-        self.published.fetch_add(1, Ordering::SeqCst) + 1
+    /// The number of the last change published: read before reading the memory, it says which
+    /// changes the reads will see (every one numbered up to it).
+    pub(crate) fn published(&self) -> u64 {
+        self.publications.published()
     }
 
-    /// The number of the last write set published: read before validating a read set.
-    pub(crate) fn published(&self) -> u64 {
-        self.published.load(Ordering::SeqCst)
+    /// Whether no change numbered after `since` and up to `until` came from a transaction below
+    /// `reader` and may have touched a location of `reads`: then a read set read at `since`
+    /// still reads the same at `until`. `false` when the log cannot tell.
+    pub(crate) fn untouched(
+        &self,
+        since: u64,
+        until: u64,
+        reader: TxIdx,
+        reads: &[(Location, ReadOrigin)],
+    ) -> bool {
+        if since >= until {
+            return true;
+        }
+        match self.publications.changed_below(since, until, reader) {
+            None => false,
+            Some(changed) => {
+                changed.is_empty()
+                    || (reads.iter())
+                        .all(|(location, _)| !changed.may_hold(self.hasher.hash_one(location)))
+            }
+        }
     }
 
     /// The location's hash and its locked shard. The shard comes from bits of the hash above
@@ -379,16 +430,26 @@ impl MvMemory {
     }
 
     /// Installs `writes` as `version`'s writes, removing those of its previous incarnation that
-    /// it no longer writes. Returns whether it wrote a location the previous one did not.
+    /// it no longer writes, and publishes the change. Returns whether it wrote a location the
+    /// previous one did not, and the number it was published under.
     pub(crate) fn record(
         &self,
         version: Version,
         previous: &[(Location, Value)],
         writes: &[(Location, Value)],
-    ) -> bool {
+    ) -> (bool, u64) {
         let mut wrote_new = false;
+        let mut changed = LocationBloom::default();
         for (location, value) in writes {
             let hash = self.hasher.hash_one(location);
+            changed.add(hash);
+            if !previous.iter().any(|(old, _)| old == location) {
+                wrote_new = true;
+            }
+            if *location == self.beneficiary {
+                self.record_beneficiary(version, previous, value, hash);
+                continue;
+            }
             if matches!(location, Location::StorageWipe(_)) {
                 let (word, bit) = Self::wipe_bit(hash);
                 if let Some(word) = self.wiped.get(word) {
@@ -399,33 +460,80 @@ impl MvMemory {
             shard
                 .get_or_default(hash, location, &self.hasher)
                 .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
-            if !previous.iter().any(|(old, _)| old == location) {
-                wrote_new = true;
-            }
         }
         for (location, _) in previous {
             if !writes.iter().any(|(written, _)| written == location) {
                 let (hash, mut shard) = self.shard(location);
+                changed.add(hash);
+                if let Some(versions) = shard.get_mut(hash, location) {
+                    versions.remove(version.tx);
+                }
+                if *location == self.beneficiary {
+                    self.set_fee(version.tx, None);
+                }
+            }
+        }
+        (wrote_new, self.publications.publish(version.tx, &changed))
+    }
+
+    /// Records a write to the beneficiary: a fee into the transaction's slot, anything else
+    /// into the shards, where a write of the previous incarnation of the other kind is removed.
+    fn record_beneficiary(
+        &self,
+        version: Version,
+        previous: &[(Location, Value)],
+        value: &Value,
+        hash: u64,
+    ) {
+        let location = &self.beneficiary;
+        let previous_write = (previous.iter()).find(|(old, _)| old == location);
+        if let Value::BalanceDelta(fee) = value {
+            self.set_fee(version.tx, Some(Fee::Owed(version.incarnation, *fee)));
+            if previous_write.is_some_and(|(_, old)| !matches!(old, Value::BalanceDelta(_))) {
+                let mut shard = self.shard_of(hash);
                 if let Some(versions) = shard.get_mut(hash, location) {
                     versions.remove(version.tx);
                 }
             }
+            return;
         }
-        wrote_new
+        if previous_write.is_some_and(|(_, old)| matches!(old, Value::BalanceDelta(_))) {
+            self.set_fee(version.tx, None);
+        }
+        let mut shard = self.shard_of(hash);
+        shard
+            .get_or_default(hash, location, &self.hasher)
+            .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
     }
 
-    /// Marks `tx`'s writes as estimates: readers above wait for its next incarnation.
+    fn set_fee(&self, tx: TxIdx, fee: Option<Fee>) {
+        if let Some(slot) = self.fees.get(tx) {
+            *slot.lock() = fee;
+        }
+    }
+
+    /// Marks `tx`'s writes as estimates, so that readers above wait for its next incarnation,
+    /// and publishes the change.
     pub(crate) fn convert_writes_to_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
-        for (location, _) in writes {
+        let mut changed = LocationBloom::default();
+        for (location, value) in writes {
             let (hash, mut shard) = self.shard(location);
-            if let Some(versions) = shard.get_mut(hash, location) {
+            changed.add(hash);
+            if *location == self.beneficiary && matches!(value, Value::BalanceDelta(_)) {
+                drop(shard);
+                self.set_fee(tx, Some(Fee::Estimate));
+            } else if let Some(versions) = shard.get_mut(hash, location) {
                 versions.mark_estimate(tx);
             }
         }
+        self.publications.publish(tx, &changed);
     }
 
     /// What transaction `reader` sees at `location`.
     pub(crate) fn read(&self, location: &Location, reader: TxIdx) -> Result<Resolved, Blocked> {
+        if *location == self.beneficiary {
+            return self.read_beneficiary(reader);
+        }
         let hash = self.hasher.hash_one(location);
         if matches!(location, Location::StorageWipe(_)) && !self.may_be_wiped(hash) {
             return Ok(Resolved::Base);
@@ -469,6 +577,54 @@ impl MvMemory {
                 below: None,
             },
             None => Resolved::Base,
+        })
+    }
+
+    /// What transaction `reader` sees at the beneficiary: the fees of the transactions above
+    /// its highest write below `reader`, summed over that write (or the base state).
+    fn read_beneficiary(&self, reader: TxIdx) -> Result<Resolved, Blocked> {
+        let location = &self.beneficiary;
+        let below = {
+            let (hash, shard) = self.shard(location);
+            (shard.get(hash, location))
+                .and_then(|versions| versions.below(reader).next())
+                .cloned()
+        };
+        let from = below.as_ref().map_or(0, |(tx, _)| tx + 1);
+        let mut sum = U256::ZERO;
+        let mut versions = Vec::new();
+        for tx in (from..reader).rev() {
+            let Some(slot) = self.fees.get(tx) else {
+                continue;
+            };
+            let fee = *slot.lock();
+            match fee {
+                Some(Fee::Owed(incarnation, fee)) => {
+                    sum = sum.saturating_add(fee);
+                    versions.push(Version { tx, incarnation });
+                }
+                Some(Fee::Estimate) => return Err(Blocked(tx)),
+                None => {}
+            }
+        }
+        let below = match below {
+            Some((tx, Entry::Estimate)) => return Err(Blocked(tx)),
+            Some((tx, Entry::Data(incarnation, value))) => {
+                Some((Version { tx, incarnation }, value))
+            }
+            None => None,
+        };
+        Ok(match (below, versions.is_empty()) {
+            (None, true) => Resolved::Base,
+            (Some((version, value)), true) => Resolved::Value(version, value),
+            (below, false) => Resolved::Deltas {
+                sum,
+                versions,
+                below: match below {
+                    Some((version, Value::Account(info))) => Some((version, info)),
+                    _ => None,
+                },
+            },
         })
     }
 
@@ -539,7 +695,7 @@ mod tests {
 
     #[test]
     fn reads_the_highest_lower_write() {
-        let mv = MvMemory::new(8);
+        let mv = MvMemory::new(8, Address::ZERO);
         let slot = Location::Storage(A, U256::from(1));
         mv.record(v(1, 0), &[], &[(slot, Value::Storage(U256::from(10)))]);
         mv.record(v(3, 0), &[], &[(slot, Value::Storage(U256::from(30)))]);
@@ -557,23 +713,29 @@ mod tests {
 
     #[test]
     fn estimates_block_readers_above_and_new_writes_are_reported() {
-        let mv = MvMemory::new(8);
+        let mv = MvMemory::new(8, Address::ZERO);
         let slot = Location::Storage(A, U256::ZERO);
-        assert!(mv.record(v(2, 0), &[], &[(slot, Value::Storage(U256::from(1)))]));
+        assert!(
+            mv.record(v(2, 0), &[], &[(slot, Value::Storage(U256::from(1)))])
+                .0
+        );
         mv.convert_writes_to_estimates(2, &[(slot, Value::Storage(U256::from(1)))]);
         assert_eq!(mv.read(&slot, 5), Err(Blocked(2)));
         assert_eq!(mv.read(&slot, 2), Ok(Resolved::Base));
         // The next incarnation writes the same location: nothing new.
         let one = [(slot, Value::Storage(U256::from(1)))];
-        assert!(!mv.record(v(2, 1), &one, &[(slot, Value::Storage(U256::from(2)))]));
+        assert!(
+            !mv.record(v(2, 1), &one, &[(slot, Value::Storage(U256::from(2)))])
+                .0
+        );
         // An incarnation that stops writing it removes the entry.
-        assert!(!mv.record(v(2, 2), &one, &[]));
+        assert!(!mv.record(v(2, 2), &one, &[]).0);
         assert_eq!(mv.read(&slot, 5), Ok(Resolved::Base));
     }
 
     #[test]
     fn wipes_are_seen_through_the_filter_and_their_removal_too() {
-        let mv = MvMemory::new(8);
+        let mv = MvMemory::new(8, Address::ZERO);
         let wipe = Location::StorageWipe(A);
         let other = Location::StorageWipe(Address::with_last_byte(0xbb));
         assert_eq!(mv.read(&wipe, 5), Ok(Resolved::Base));
@@ -592,7 +754,17 @@ mod tests {
 
     #[test]
     fn balance_deltas_sum_down_to_a_write_or_the_base() {
-        let mv = MvMemory::new(8);
+        // Deltas of a lazily credited recipient, in the shards.
+        balance_deltas_of(MvMemory::new(8, Address::ZERO));
+    }
+
+    #[test]
+    fn the_beneficiarys_fees_sum_down_to_a_write_or_the_base() {
+        // The beneficiary's fees, in their slots beside the shards.
+        balance_deltas_of(MvMemory::new(8, A));
+    }
+
+    fn balance_deltas_of(mv: MvMemory) {
         let account = Location::Account(A);
         let delta = |n: u64| Value::BalanceDelta(U256::from(n));
         mv.record(v(0, 0), &[], &[(account, delta(1))]);
@@ -617,7 +789,7 @@ mod tests {
             Ok(Resolved::Deltas {
                 sum: U256::from(4),
                 versions: vec![v(3, 0)],
-                below: Some((v(2, 0), Some(info)))
+                below: Some((v(2, 0), Some(info.clone())))
             })
         );
         assert_eq!(
@@ -627,10 +799,20 @@ mod tests {
             Some(v(2, 0))
         );
         assert_eq!(mv.read_underlying(&account, 2), Ok(None));
-        mv.convert_writes_to_estimates(2, &[(account, delta(0))]);
+        let wrote = [(account, Value::Account(Some(info.clone())))];
+        mv.convert_writes_to_estimates(2, &wrote);
         assert_eq!(mv.read_underlying(&account, 4), Err(Blocked(2)));
-        mv.record(v(2, 1), &[(account, delta(0))], &[(account, delta(9))]);
+        assert_eq!(mv.read(&account, 4), Err(Blocked(2)));
+        mv.record(v(2, 1), &wrote, &[(account, delta(9))]);
         assert_eq!(mv.read_underlying(&account, 4), Ok(None));
+        assert_eq!(
+            mv.read(&account, 3),
+            Ok(Resolved::Deltas {
+                sum: U256::from(12),
+                versions: vec![v(2, 1), v(1, 0), v(0, 0)],
+                below: None
+            })
+        );
         let info = AccountInfo::default().with_balance(U256::from(100));
         mv.record(
             v(2, 2),
@@ -641,5 +823,9 @@ mod tests {
         assert!(mv.still_reads(&account, 4, &origin));
         mv.record(v(3, 1), &[(account, delta(4))], &[(account, delta(5))]);
         assert!(!mv.still_reads(&account, 4, &origin));
+        // A delta turned into an estimate blocks the readers above.
+        mv.convert_writes_to_estimates(3, &[(account, delta(5))]);
+        assert_eq!(mv.read(&account, 4), Err(Blocked(3)));
+        assert_eq!(mv.read(&account, 3).map(|_| ()), Ok(()));
     }
 }

@@ -395,7 +395,7 @@ pub(crate) struct Execution {
     /// The number its write set was published under in the multi-version memory.
     pub(crate) published_as: u64,
     /// The multi-version memory's publication number when the execution, or a later
-    /// validation that found its read set valid, began: its reads have seen every write set
+    /// validation that found its read set valid, began: its reads have seen every change
     /// published up to there.
     pub(crate) valid_at: u64,
     /// The worker that ran it, which frees its memory (see [`super::returns`]).
