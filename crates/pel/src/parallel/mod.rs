@@ -271,7 +271,10 @@ fn drop_in_background<T: Send + 'static>(value: T) {
 /// For each transaction, the previous transaction from the same sender: it reads the nonce
 /// and balance that one writes, so running it earlier would only be aborted.
 fn sender_hints(block: &BlockInput) -> Vec<Option<usize>> {
-    let mut last = alloy_primitives::map::AddressMap::default();
+    let mut last = alloy_primitives::map::AddressMap::with_capacity_and_hasher(
+        block.transactions.len(),
+        Default::default(),
+    );
     block
         .transactions
         .iter()

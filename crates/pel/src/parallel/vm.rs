@@ -148,6 +148,10 @@ pub(crate) struct VmDb<'a, DB> {
     lazy_applied: bool,
     /// Accounts whose balance or nonce the execution observed (see [`super::observed`]).
     balance_observed: AddressSet,
+    /// The empty code this worker gives accounts without code. revm's own is one value for
+    /// the whole process, whose reference count every load and drop of an account would
+    /// write from every worker.
+    empty_code: Bytecode,
 }
 
 impl<'a, DB: StateProvider> VmDb<'a, DB> {
@@ -164,7 +168,23 @@ impl<'a, DB: StateProvider> VmDb<'a, DB> {
             lazy_recipient: None,
             lazy_applied: false,
             balance_observed: AddressSet::default(),
+            empty_code: empty_code(),
         }
+    }
+
+    /// The account with this worker's empty code if it has none.
+    fn with_empty_code(&self, info: Option<AccountInfo>) -> Option<AccountInfo> {
+        info.map(|mut info| {
+            if info.code.is_none() && info.code_hash == KECCAK_EMPTY {
+                info.code = Some(self.empty_code.clone());
+            }
+            info
+        })
+    }
+
+    /// An account that does not exist, as revm creates one: empty, with this worker's code.
+    fn empty_account(&self) -> AccountInfo {
+        AccountInfo::new(U256::ZERO, 0, KECCAK_EMPTY, self.empty_code.clone())
     }
 
     /// Notes that the execution observed `address`'s balance or nonce.
@@ -224,7 +244,7 @@ impl<DB: StateProvider> Database for VmDb<'_, DB> {
                 self.lazy_applied = true;
                 let version = below.map(|(version, _)| version);
                 self.reads.push((location, ReadOrigin::Codeless(version)));
-                return Ok(Some(AccountInfo::default()));
+                return Ok(Some(self.empty_account()));
             }
         }
         let resolved = self.resolve(&location)?;
@@ -236,6 +256,7 @@ impl<DB: StateProvider> Database for VmDb<'_, DB> {
                     Some((_, info)) => info.clone(),
                     None => self.base.basic(address)?,
                 };
+                let under = under.unwrap_or_else(|| self.empty_account());
                 with_balance_added(under, *sum, self.spurious_dragon)
             }
             Resolved::Value(..) => {
@@ -244,6 +265,7 @@ impl<DB: StateProvider> Database for VmDb<'_, DB> {
                 )));
             }
         };
+        let info = self.with_empty_code(info);
         self.reads.push((location, resolved.into_origin()));
         self.accounts_read.insert(address, info.clone());
         Ok(info)
@@ -294,14 +316,14 @@ impl<DB: StateProvider> StorageOracle for VmDb<'_, DB> {
     }
 }
 
-/// An account after a balance credit the way revm applies one: a missing account is created
-/// for it, and from Spurious Dragon on an account left empty does not exist.
+/// An account after a balance credit the way revm applies one (a missing account is created
+/// for it, empty, by the caller), and from Spurious Dragon on an account left empty does not
+/// exist.
 fn with_balance_added(
-    info: Option<AccountInfo>,
+    mut info: AccountInfo,
     amount: U256,
     spurious_dragon: bool,
 ) -> Option<AccountInfo> {
-    let mut info = info.unwrap_or_default();
     if let Some(balance) = info.balance.checked_add(amount) {
         info.balance = balance;
     }
@@ -450,7 +472,7 @@ pub(crate) fn execute<DB: StateProvider>(
             Some(account) => credit(account, fee, spurious_dragon),
             None => writes.push((Location::Account(beneficiary), Value::BalanceDelta(fee))),
         }
-        write_set(&state, &db.accounts_read, &mut writes);
+        write_set(&mut state, &db.accounts_read, &mut writes);
         not_plain = super::deferred::not_plain(&state, &db.accounts_read);
         contract_credits = super::observed::code_only_reads(
             &mut db.reads,
@@ -515,11 +537,11 @@ pub(crate) fn credit(account: &mut Account, amount: U256, spurious_dragon: bool)
 /// journal) empty accounts cease to exist with their storage, created accounts start with
 /// empty storage. An account written back unchanged is not a write.
 fn write_set(
-    state: &EvmState,
+    state: &mut EvmState,
     accounts_read: &AddressMap<Option<AccountInfo>>,
     writes: &mut Vec<(Location, Value)>,
 ) {
-    for (address, account) in state {
+    for (address, account) in state.iter_mut() {
         if !account.is_touched() {
             continue;
         }
@@ -540,7 +562,7 @@ fn write_set(
         if !unchanged {
             writes.push((
                 Location::Account(*address),
-                Value::Account(Some(account.info.clone())),
+                Value::Account(Some(shared_info(&mut account.info))),
             ));
         }
         for (slot, value) in account.changed_storage_slots() {
@@ -549,5 +571,60 @@ fn write_set(
                 Value::Storage(value.present_value),
             ));
         }
+    }
+}
+
+/// The empty code in an allocation of its own: revm hands out one for the whole process,
+/// even for empty bytes.
+fn empty_code() -> Bytecode {
+    // SAFETY: the components of revm's own empty code (`Bytecode::new`): one STOP, the padding
+    // that analysing empty code produces, and no jump destinations.
+    unsafe {
+        Bytecode::new_analyzed(
+            alloy_primitives::Bytes::from_static(&[0x00]),
+            0,
+            revm::bytecode::JumpTable::default(),
+        )
+    }
+}
+
+/// The account as the multi-version memory shares it with readers: without its code if it has
+/// none, which revm then loads as the empty code itself. Cloning the empty code would count a
+/// reference on the one value every account of every worker shares.
+fn shared_info(info: &mut AccountInfo) -> AccountInfo {
+    if info.code_hash != KECCAK_EMPTY {
+        return info.clone();
+    }
+    let code = info.code.take();
+    let shared = info.clone();
+    info.code = code;
+    shared
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workers_empty_code_is_revms_empty_code_in_an_allocation_of_its_own() {
+        let ours = empty_code();
+        let revms = Bytecode::default();
+        assert_eq!(ours, revms);
+        assert_eq!(ours.kind(), revms.kind());
+        assert_eq!(ours.bytecode(), revms.bytecode());
+        assert_eq!(ours.legacy_jump_table(), revms.legacy_jump_table());
+        assert_eq!(ours.hash_slow(), KECCAK_EMPTY);
+        assert!(!ours.is_default());
+    }
+
+    #[test]
+    fn accounts_without_code_are_shared_without_it_and_contracts_with_it() {
+        let mut eoa = AccountInfo::default().with_balance(U256::from(1));
+        let shared = shared_info(&mut eoa);
+        assert_eq!((shared.code, shared.balance), (None, U256::from(1)));
+        assert!(eoa.code.is_some());
+        let code = Bytecode::new_raw(vec![0x60, 0x00].into());
+        let mut contract = AccountInfo::default().with_code(code.clone());
+        assert_eq!(shared_info(&mut contract).code, Some(code));
     }
 }
