@@ -164,3 +164,26 @@ fn the_fallback_lets_mainnet_contract_blocks_run_in_parallel() {
     assert_eq!(stats.mode, Mode::Parallel);
     assert_eq!(stats.threads, 2);
 }
+
+/// Payout batches: a chain through one sender runs sequentially only when it holds most of
+/// the block's transactions and most of its gas (BENCHMARKS.md, fourth session).
+#[test]
+fn the_fallback_weighs_payout_chains_by_gas() {
+    use pel::parallel::{Unprofitable, unprofitable};
+    for (number, expected) in [
+        // 85% of the transactions in one chain, 54% of the gas.
+        ("13217637", None),
+        ("15274915", None),
+        // Most of the gas limits in one transaction, which is no chain.
+        ("15537394", None),
+        // 63% and 99% of the gas.
+        ("14396881", Some(Unprofitable::Chained)),
+        ("13287210", Some(Unprofitable::Chained)),
+    ] {
+        let Some(dir) = shared::fixtures_or_skip(&format!("fixtures/mainnet/{number}")) else {
+            return;
+        };
+        let fixture = load_fixture(&dir).unwrap();
+        assert_eq!(unprofitable(&fixture.block), expected, "block {number}");
+    }
+}
