@@ -45,8 +45,9 @@ pub(crate) struct Shared<'a, DB: StateProvider + std::fmt::Debug> {
     pub(crate) base: &'a BaseState<'a, DB>,
     /// The block's transactions, turned into revm's environment when executed.
     pub(crate) transactions: &'a [Recovered<TxEnvelope>],
-    /// For each transaction, the recipient it may read lazily (see `lazy_recipients` in the parent module).
-    pub(crate) lazy_recipients: &'a [Option<Address>],
+    /// Whether plain transfers may read their recipients lazily (see `lazy_recipient` in the
+    /// parent module).
+    pub(crate) spurious_dragon: bool,
     pub(crate) slots: &'a [Mutex<TxSlot>],
     pub(crate) block_env: &'a BlockEnv,
     pub(crate) cfg_env: &'a CfgEnv,
@@ -176,8 +177,9 @@ where
                 self.stop_with(Stop::TooManyExecutions);
                 return None;
             }
-            let tx_env = tx_env(self.transactions.get(version.tx)?);
-            let lazy = self.lazy_recipients.get(version.tx).copied().flatten();
+            let tx = self.transactions.get(version.tx)?;
+            let tx_env = tx_env(tx);
+            let lazy = super::lazy_recipient(tx, self.beneficiary, self.spurious_dragon);
             // Every read of the execution comes after this point: like a validation that
             // began here, it has seen every write set published so far.
             let seen = self.mv.published();

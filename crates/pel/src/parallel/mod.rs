@@ -283,31 +283,26 @@ fn sender_hints(block: &BlockInput) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// For each plain value transfer (no input, a value, no authorizations), its recipient: read
+/// The recipient of a plain value transfer (no input, a value, no authorizations): read
 /// lazily, the transfer becomes a balance delta, so transfers into one account stop
 /// conflicting. Not for the sender itself, the beneficiary, precompile-range addresses, or
-/// before Spurious Dragon (where touching an empty account has other effects).
-fn lazy_recipients(
-    block: &BlockInput,
+/// before Spurious Dragon (where touching an empty account has other effects). Found by the
+/// worker that executes the transaction, which reads it anyway.
+fn lazy_recipient(
+    tx: &alloy_consensus::transaction::Recovered<alloy_consensus::TxEnvelope>,
     beneficiary: alloy_primitives::Address,
     spurious_dragon: bool,
-) -> Vec<Option<alloy_primitives::Address>> {
+) -> Option<alloy_primitives::Address> {
     use alloy_consensus::Transaction;
-    block
-        .transactions
-        .iter()
-        .map(|tx| {
-            let to = tx.to()?;
-            let plain = spurious_dragon
-                && tx.input().is_empty()
-                && !tx.value().is_zero()
-                && tx.authorization_list().is_none_or(|list| list.is_empty())
-                && to != tx.signer()
-                && to != beneficiary
-                && to.as_slice().iter().take(18).any(|byte| *byte != 0);
-            plain.then_some(to)
-        })
-        .collect()
+    let to = tx.to()?;
+    let plain = spurious_dragon
+        && tx.input().is_empty()
+        && !tx.value().is_zero()
+        && tx.authorization_list().is_none_or(|list| list.is_empty())
+        && to != tx.signer()
+        && to != beneficiary
+        && to.as_slice().iter().take(18).any(|byte| *byte != 0);
+    plain.then_some(to)
 }
 
 /// Block-STM. When it gives up (past the bound on executions, or under [`Fallback::Auto`] on
@@ -347,7 +342,6 @@ where
         let tx_count = block.transactions.len();
         let scheduler = Scheduler::new(tx_count, &sender_hints(block));
         let mv = MvMemory::new(tx_count, beneficiary);
-        let lazy = lazy_recipients(block, beneficiary, spurious_dragon);
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);
         let executions = AtomicUsize::new(0);
@@ -364,7 +358,7 @@ where
             mv: &mv,
             base: &base,
             transactions: &block.transactions,
-            lazy_recipients: &lazy,
+            spurious_dragon,
             slots: &slots,
             block_env: &block_env,
             cfg_env: &cfg_env,

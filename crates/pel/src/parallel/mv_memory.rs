@@ -163,9 +163,10 @@ impl Resolved {
 
 const SHARDS: usize = 64;
 
-/// Locations a transaction typically writes (its sender, the beneficiary's fee, a few slots),
-/// to size the memory up front instead of growing it while workers wait on a shard.
-const LOCATIONS_PER_TX: usize = 4;
+/// Locations a transaction typically writes in the shards (its sender and a recipient or a
+/// couple of slots; the beneficiary's fee has its own slot), to size the memory up front
+/// instead of growing it while workers wait on a shard.
+const LOCATIONS_PER_TX: usize = 3;
 
 /// Words of the filter of wiped addresses (64 bits each).
 const WIPE_WORDS: usize = 16;
