@@ -181,7 +181,7 @@ where
             let tx_env = tx_env(tx);
             let lazy = super::lazy_recipient(tx, self.beneficiary, self.spurious_dragon);
             // Every read of the execution comes after this point: like a validation that
-            // began here, it has seen every write set published so far.
+            // began here, it has seen every change published so far.
             let seen = self.mv.published();
             match vm::execute(evm, blooms, version.tx, tx_env, self.beneficiary, lazy) {
                 Err(Blocked(blocking)) => {
