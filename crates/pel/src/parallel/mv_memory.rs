@@ -55,7 +55,7 @@ pub(crate) enum Value {
     /// The account after the transaction; `None` if it does not exist.
     Account(Option<AccountInfo>),
     /// A balance increase of an account the transaction did not otherwise write: the fee it
-    /// pays the beneficiary.
+    /// pays the beneficiary, or what a plain transfer sends its lazily read recipient.
     BalanceDelta(U256),
     /// A storage slot's new value.
     Storage(U256),
@@ -196,7 +196,7 @@ impl Versions {
             self.not_deltas = Some(self.entries.iter().map(|(tx, _)| *tx).collect());
         }
         // Transactions mostly finish in order: appending needs no search through a long list
-        // (every transaction writes the beneficiary's fee).
+        // (the transfers into one busy recipient).
         if self.entries.last().is_none_or(|(last, _)| *last < tx) {
             self.entries.push((tx, entry));
             if let Some(not_deltas) = &mut self.not_deltas
