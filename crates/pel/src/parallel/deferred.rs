@@ -220,9 +220,8 @@ fn first_entry(before: Option<AccountInfo>) -> BundleAccount {
 /// with the workers (the empty code's with every worker's every account), and each count is a
 /// write to a line the other core is reading.
 fn moved_out(info: &mut AccountInfo) -> AccountInfo {
-    let code = info.code.take();
-    let mut moved = info.clone();
-    moved.code = code;
+    let mut moved = info.copy_without_code();
+    moved.code = info.code.take();
     moved
 }
 

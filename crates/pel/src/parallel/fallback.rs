@@ -8,8 +8,8 @@
 //!   fixed costs are as large as the block (thousands of them do pay, since the commit keeps
 //!   merely changed accounts out of revm's `State`, see [`super::deferred`]);
 //! - a long dependency chain: when one sender (a payout batch) or one recipient of plain
-//!   transfers ties together most of the block's gas, it must run one piece after another
-//!   anyway.
+//!   transfers ties together most of the block's transactions and most of its gas, they must
+//!   run one after another anyway.
 
 use super::MIN_PARALLEL_TXS;
 use crate::BlockInput;
@@ -42,8 +42,8 @@ pub enum Unprofitable {
     Small,
     /// Mostly plain value transfers, too few to pay for the threads.
     Transfers,
-    /// Most of the block's gas is in transactions that depend on each other through one
-    /// sender or recipient.
+    /// Most of the block's transactions, holding most of its gas, depend on each other
+    /// through one sender or recipient.
     Chained,
 }
 

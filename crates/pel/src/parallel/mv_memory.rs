@@ -487,9 +487,13 @@ impl MvMemory {
         hash: u64,
     ) {
         let location = &self.beneficiary;
-        let previous_write = (previous.iter()).find(|(old, _)| old == location);
-        if let Value::BalanceDelta(fee) = value {
-            self.set_fee(version.tx, Some(Fee::Owed(version.incarnation, *fee)));
+        let fee = match value {
+            Value::BalanceDelta(fee) => Some(Fee::Owed(version.incarnation, *fee)),
+            _ => None,
+        };
+        self.set_fee(version.tx, fee);
+        if fee.is_some() {
+            let previous_write = (previous.iter()).find(|(old, _)| old == location);
             if previous_write.is_some_and(|(_, old)| !matches!(old, Value::BalanceDelta(_))) {
                 let mut shard = self.shard_of(hash);
                 if let Some(versions) = shard.get_mut(hash, location) {
@@ -497,9 +501,6 @@ impl MvMemory {
                 }
             }
             return;
-        }
-        if previous_write.is_some_and(|(_, old)| matches!(old, Value::BalanceDelta(_))) {
-            self.set_fee(version.tx, None);
         }
         let mut shard = self.shard_of(hash);
         shard
@@ -518,12 +519,11 @@ impl MvMemory {
     pub(crate) fn convert_writes_to_estimates(&self, tx: TxIdx, writes: &[(Location, Value)]) {
         let mut changed = LocationBloom::default();
         for (location, value) in writes {
-            let (hash, mut shard) = self.shard(location);
+            let hash = self.hasher.hash_one(location);
             changed.add(hash);
             if *location == self.beneficiary && matches!(value, Value::BalanceDelta(_)) {
-                drop(shard);
                 self.set_fee(tx, Some(Fee::Estimate));
-            } else if let Some(versions) = shard.get_mut(hash, location) {
+            } else if let Some(versions) = self.shard_of(hash).get_mut(hash, location) {
                 versions.mark_estimate(tx);
             }
         }

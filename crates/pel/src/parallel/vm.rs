@@ -172,10 +172,11 @@ impl<'a, DB: StateProvider> VmDb<'a, DB> {
         }
     }
 
-    /// The account with this worker's empty code if it has none.
+    /// The account with this worker's empty code if it has none, or revm's.
     fn with_empty_code(&self, info: Option<AccountInfo>) -> Option<AccountInfo> {
         info.map(|mut info| {
-            if info.code.is_none() && info.code_hash == KECCAK_EMPTY {
+            if info.code_hash == KECCAK_EMPTY && info.code.as_ref().is_none_or(Bytecode::is_default)
+            {
                 info.code = Some(self.empty_code.clone());
             }
             info
@@ -472,7 +473,7 @@ pub(crate) fn execute<DB: StateProvider>(
             Some(account) => credit(account, fee, spurious_dragon),
             None => writes.push((Location::Account(beneficiary), Value::BalanceDelta(fee))),
         }
-        write_set(&mut state, &db.accounts_read, &mut writes);
+        write_set(&state, &db.accounts_read, &mut writes);
         not_plain = super::deferred::not_plain(&state, &db.accounts_read);
         contract_credits = super::observed::code_only_reads(
             &mut db.reads,
@@ -537,11 +538,11 @@ pub(crate) fn credit(account: &mut Account, amount: U256, spurious_dragon: bool)
 /// journal) empty accounts cease to exist with their storage, created accounts start with
 /// empty storage. An account written back unchanged is not a write.
 fn write_set(
-    state: &mut EvmState,
+    state: &EvmState,
     accounts_read: &AddressMap<Option<AccountInfo>>,
     writes: &mut Vec<(Location, Value)>,
 ) {
-    for (address, account) in state.iter_mut() {
+    for (address, account) in state {
         if !account.is_touched() {
             continue;
         }
@@ -562,7 +563,7 @@ fn write_set(
         if !unchanged {
             writes.push((
                 Location::Account(*address),
-                Value::Account(Some(shared_info(&mut account.info))),
+                Value::Account(Some(shared_info(&account.info))),
             ));
         }
         for (slot, value) in account.changed_storage_slots() {
@@ -591,14 +592,12 @@ fn empty_code() -> Bytecode {
 /// The account as the multi-version memory shares it with readers: without its code if it has
 /// none, which revm then loads as the empty code itself. Cloning the empty code would count a
 /// reference on the one value every account of every worker shares.
-fn shared_info(info: &mut AccountInfo) -> AccountInfo {
-    if info.code_hash != KECCAK_EMPTY {
-        return info.clone();
+fn shared_info(info: &AccountInfo) -> AccountInfo {
+    if info.code_hash == KECCAK_EMPTY {
+        info.copy_without_code()
+    } else {
+        info.clone()
     }
-    let code = info.code.take();
-    let shared = info.clone();
-    info.code = code;
-    shared
 }
 
 #[cfg(test)]
@@ -619,12 +618,12 @@ mod tests {
 
     #[test]
     fn accounts_without_code_are_shared_without_it_and_contracts_with_it() {
-        let mut eoa = AccountInfo::default().with_balance(U256::from(1));
-        let shared = shared_info(&mut eoa);
+        let eoa = AccountInfo::default().with_balance(U256::from(1));
+        let shared = shared_info(&eoa);
         assert_eq!((shared.code, shared.balance), (None, U256::from(1)));
         assert!(eoa.code.is_some());
         let code = Bytecode::new_raw(vec![0x60, 0x00].into());
-        let mut contract = AccountInfo::default().with_code(code.clone());
-        assert_eq!(shared_info(&mut contract).code, Some(code));
+        let contract = AccountInfo::default().with_code(code.clone());
+        assert_eq!(shared_info(&contract).code, Some(code));
     }
 }
