@@ -48,6 +48,9 @@ pub(crate) struct Shared<'a, DB: StateProvider + std::fmt::Debug> {
     /// Whether plain transfers may read their recipients lazily (see `lazy_recipient` in the
     /// parent module).
     pub(crate) spurious_dragon: bool,
+    /// For each worker, the transactions it starts before taking tasks in order (see
+    /// `hints::early_transactions`).
+    pub(crate) early: &'a [Vec<TxIdx>],
     pub(crate) slots: &'a [Mutex<TxSlot>],
     pub(crate) block_env: &'a BlockEnv,
     pub(crate) cfg_env: &'a CfgEnv,
@@ -131,6 +134,7 @@ where
         let mut evm = vm::worker_evm(db, self.block_env, self.cfg_env);
         let mut blooms = BloomHasher::default();
         let mut task = None;
+        let mut early = self.early.get(worker).into_iter().flatten().copied();
         while !self.scheduler.done() {
             if let Some(committer) = committer.as_deref_mut() {
                 committer.commit_ready(self);
@@ -155,7 +159,10 @@ where
                 }
                 Some(Task::Validate(version)) => self.validate(version),
                 None => {
-                    let next = self.scheduler.next_task();
+                    let next = (early.by_ref())
+                        .find_map(|tx| self.scheduler.try_execute_early(tx))
+                        .map(Task::Execute)
+                        .or_else(|| self.scheduler.next_task());
                     if next.is_none() {
                         std::hint::spin_loop();
                     }

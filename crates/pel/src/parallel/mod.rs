@@ -21,6 +21,7 @@ mod deferred;
 mod dependency;
 mod executor;
 mod fallback;
+mod hints;
 mod mv_memory;
 mod observed;
 mod publications;
@@ -268,21 +269,6 @@ fn drop_in_background<T: Send + 'static>(value: T) {
         .spawn(move || drop(value));
 }
 
-/// For each transaction, the previous transaction from the same sender: it reads the nonce
-/// and balance that one writes, so running it earlier would only be aborted.
-fn sender_hints(block: &BlockInput) -> Vec<Option<usize>> {
-    let mut last = alloy_primitives::map::AddressMap::with_capacity_and_hasher(
-        block.transactions.len(),
-        Default::default(),
-    );
-    block
-        .transactions
-        .iter()
-        .enumerate()
-        .map(|(index, tx)| last.insert(tx.signer(), index))
-        .collect()
-}
-
 /// The recipient of a plain value transfer (no input, a value, no authorizations): read
 /// lazily, the transfer becomes a balance delta, so transfers into one account stop
 /// conflicting. Not for the sender itself, the beneficiary, precompile-range addresses, or
@@ -340,7 +326,16 @@ where
         let start = Instant::now();
         let base = vm::BaseState::new(db, executor.evm().db());
         let tx_count = block.transactions.len();
-        let scheduler = Scheduler::new(tx_count, &sender_hints(block));
+        let scheduler = Scheduler::new(tx_count, &hints::sender_hints(block));
+        // The committing worker takes its tasks in order; the others share the early ones.
+        let mut early = vec![Vec::new(); threads];
+        if threads > 1 {
+            for (nth, tx) in hints::early_transactions(block).into_iter().enumerate() {
+                if let Some(worker) = early.get_mut(1 + nth % (threads - 1)) {
+                    worker.push(tx);
+                }
+            }
+        }
         let mv = MvMemory::new(tx_count, beneficiary);
         let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
         let stop = Mutex::new(None);
@@ -355,6 +350,7 @@ where
         );
         let shared = Shared {
             scheduler: &scheduler,
+            early: &early,
             mv: &mv,
             base: &base,
             transactions: &block.transactions,

@@ -203,6 +203,15 @@ impl Scheduler {
         }
     }
 
+    /// Claims the first execution of `tx` ahead of the execution index (a transaction worth
+    /// starting before its turn, see `hints`); `None` if it is not ready (it waits on a
+    /// sender's earlier transaction) or another worker got to it first. When the index reaches
+    /// it, it is skipped as any transaction not ready is; its validation comes in order.
+    pub(crate) fn try_execute_early(&self, tx: TxIdx) -> Option<Version> {
+        self.active_tasks.fetch_add(1, Ordering::SeqCst);
+        self.try_incarnate(tx)
+    }
+
     /// Suspends `tx` until `blocking` re-executes. Returns `false` if `blocking` has already
     /// executed, in which case `tx` should simply retry.
     pub(crate) fn add_dependency(&self, tx: TxIdx, blocking: TxIdx) -> bool {
@@ -452,6 +461,34 @@ mod tests {
             }))
         );
         assert_eq!(scheduler.counters.suspensions.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn an_early_transaction_is_skipped_by_the_index_and_validated_in_order() {
+        let scheduler = Scheduler::new(4, &[None, None, Some(1), None]);
+        let early = |tx| Version { tx, incarnation: 0 };
+        assert_eq!(scheduler.try_execute_early(3), Some(early(3)));
+        // Taken already, and one that waits on its sender's earlier transaction: not ready.
+        assert_eq!(scheduler.try_execute_early(3), None);
+        assert_eq!(scheduler.try_execute_early(2), None);
+        // Transaction 3 finishes before the validation index reaches it: no validation yet.
+        assert_eq!(scheduler.finish_execution(early(3), true), None);
+        let (mut executed, mut validated) = (vec![3], Vec::new());
+        run_to_completion(&scheduler, |task| match task {
+            Task::Execute(version) => {
+                executed.push(version.tx);
+                scheduler.finish_execution(version, true)
+            }
+            Task::Validate(version) => {
+                validated.push(version.tx);
+                scheduler.finish_validation(version.tx, false)
+            }
+        });
+        // Each executed once, the early one not again when the index passed it.
+        executed.sort();
+        assert_eq!(executed, vec![0, 1, 2, 3]);
+        validated.sort();
+        assert_eq!(validated, vec![0, 1, 2, 3]);
     }
 
     #[test]

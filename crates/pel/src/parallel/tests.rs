@@ -17,27 +17,43 @@ fn transfers_to(transfers: &[(Address, u128)]) -> (BlockInput, InMemoryState) {
     let transactions = (transfers.iter().enumerate())
         .map(|(index, &(to, gas_price))| {
             let sender = Address::left_padding_from(&(0x1000 + index as u64).to_be_bytes());
-            let info = AccountInfo::default().with_balance(U256::from(10u64.pow(18)));
-            state.insert_account(
-                sender,
-                PreAccount {
-                    info,
-                    storage: Default::default(),
-                },
-            );
-            let tx = TxLegacy {
-                chain_id: Some(1),
-                nonce: 0,
-                gas_price,
-                gas_limit: 21_000,
-                to: TxKind::Call(to),
-                value: U256::from(1 + index),
-                input: Default::default(),
-            };
-            let signed = Signed::new_unhashed(tx, Signature::test_signature());
-            Recovered::new_unchecked(TxEnvelope::Legacy(signed), sender)
+            fund(&mut state, sender);
+            transfer(sender, to, 1 + index as u64, gas_price, 0)
         })
         .collect();
+    (london_block(transactions), state)
+}
+
+/// Gives `account` one ether.
+fn fund(state: &mut InMemoryState, account: Address) {
+    let info = AccountInfo::default().with_balance(U256::from(10u64.pow(18)));
+    let storage = Default::default();
+    state.insert_account(account, PreAccount { info, storage });
+}
+
+/// A legacy transfer of `value` wei, the sender's first transaction, with `input_len` zero
+/// bytes of calldata.
+fn transfer(
+    sender: Address,
+    to: Address,
+    value: u64,
+    gas_price: u128,
+    input_len: usize,
+) -> Recovered<TxEnvelope> {
+    let tx = TxLegacy {
+        chain_id: Some(1),
+        nonce: 0,
+        gas_price,
+        gas_limit: 21_000 + 4 * input_len as u64,
+        to: TxKind::Call(to),
+        value: U256::from(value),
+        input: vec![0; input_len].into(),
+    };
+    let signed = Signed::new_unhashed(tx, Signature::test_signature());
+    Recovered::new_unchecked(TxEnvelope::Legacy(signed), sender)
+}
+
+fn london_block(transactions: Vec<Recovered<TxEnvelope>>) -> BlockInput {
     let header = Header {
         number: 13_000_000,
         timestamp: 1_630_000_000,
@@ -46,13 +62,12 @@ fn transfers_to(transfers: &[(Address, u128)]) -> (BlockInput, InMemoryState) {
         base_fee_per_gas: Some(7),
         ..Header::default()
     };
-    let block = BlockInput {
+    BlockInput {
         header,
         transactions,
         ommers: Vec::new(),
         withdrawals: None,
-    };
-    (block, state)
+    }
 }
 
 /// `TXS` plain transfers from as many senders to one receiver, each paying a fee.
@@ -123,6 +138,43 @@ fn fees_summed_for_the_beneficiary_match_paying_them_one_by_one() {
             )
             .unwrap();
             assert_eq!(output, sequential, "{before:?} {first_price} {threads}");
+        }
+    }
+}
+
+#[test]
+fn a_transaction_started_early_that_needs_a_lower_ones_transfer_runs_again() {
+    let chain = Chain::mainnet();
+    // Outside the precompiles' range, so that transfers to it are lazy and do not conflict.
+    let receiver = Address::repeat_byte(0xb0);
+    let (mut block, mut state) = transfers_to(&[(receiver, 10); 200]);
+    // Transaction 190, the one with the most calldata, starts before the others; its sender
+    // has nothing until transaction 150 pays it, so that early execution fails.
+    let poor = Address::with_last_byte(0xa1);
+    let funder = Address::with_last_byte(0xa2);
+    fund(&mut state, funder);
+    let paid = transfer(funder, poor, 10u64.pow(17), 10, 0);
+    let heavy = transfer(poor, receiver, 1, 10, 4_096);
+    for (index, tx) in [(150, paid), (190, heavy)] {
+        if let Some(slot) = block.transactions.get_mut(index) {
+            *slot = tx;
+        }
+    }
+    assert_eq!(super::hints::early_transactions(&block), vec![190]);
+    let sequential = sequential::execute(&chain, &block, &state).unwrap();
+    for threads in [2, 4] {
+        for _ in 0..5 {
+            let (output, _) = block_stm(
+                &chain,
+                &block,
+                &state,
+                threads,
+                Fallback::Never,
+                Scope::Block,
+                usize::MAX,
+            )
+            .unwrap();
+            assert_eq!(output, sequential, "{threads} threads");
         }
     }
 }

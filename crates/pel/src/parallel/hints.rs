@@ -1,0 +1,102 @@
+//! What the block says about its transactions before any of them runs: which ones depend on
+//! each other, and which ones are worth starting before their turn.
+
+use super::mv_memory::TxIdx;
+use crate::BlockInput;
+use alloy_consensus::Transaction;
+
+/// Calldata of at least this many bytes marks a transaction as likely heavy. On the mainnet
+/// fixtures the transactions that take a third to a half of a block's execution time (proof
+/// verifiers and batch submissions, 11-80 KB of calldata: 18426253, 19426587, 16146267's
+/// largest) are the ones with the most calldata, while gas limits do not tell them apart
+/// (19932703's takes half of the block with 2 KB and a 556,000 gas limit).
+const HEAVY_INPUT_BYTES: usize = 2_048;
+
+/// At most this many transactions start before their turn: a wrong guess costs at most one
+/// early execution of each (and a second one if it read what a lower transaction writes).
+const MAX_EARLY: usize = 4;
+
+/// For each transaction, the previous transaction from the same sender: it reads the nonce
+/// and balance that one writes, so running it earlier would only be aborted.
+pub(crate) fn sender_hints(block: &BlockInput) -> Vec<Option<TxIdx>> {
+    let mut last = alloy_primitives::map::AddressMap::with_capacity_and_hasher(
+        block.transactions.len(),
+        Default::default(),
+    );
+    block
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(index, tx)| last.insert(tx.signer(), index))
+        .collect()
+}
+
+/// The transactions that should start at once rather than in their turn, heaviest guess
+/// first: those with the most calldata (at least [`HEAVY_INPUT_BYTES`]) in the last three
+/// quarters of the block. In index order such a transaction starts only when the threads have
+/// worked through everything below it; if it alone takes half of the block, one thread then
+/// runs it while the others run out of work. Started at once, it runs beside the rest. The
+/// first quarter is reached soon enough in order.
+pub(crate) fn early_transactions(block: &BlockInput) -> Vec<TxIdx> {
+    let txs = &block.transactions;
+    let mut heavy: Vec<(usize, TxIdx)> = (txs.iter().enumerate())
+        .skip(txs.len() / 4)
+        .map(|(index, tx)| (tx.input().len(), index))
+        .filter(|&(bytes, _)| bytes >= HEAVY_INPUT_BYTES)
+        .collect();
+    heavy.sort_unstable_by(|a, b| b.cmp(a));
+    heavy.truncate(MAX_EARLY);
+    heavy.into_iter().map(|(_, index)| index).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::{Header, Signed, TxEnvelope, TxLegacy, transaction::Recovered};
+    use alloy_primitives::{Address, Signature, TxKind};
+
+    fn block(txs: &[(u8, usize)]) -> BlockInput {
+        let transactions = (txs.iter())
+            .map(|&(sender, input_len)| {
+                let tx = TxLegacy {
+                    to: TxKind::Call(Address::with_last_byte(0xb0)),
+                    input: vec![1; input_len].into(),
+                    ..TxLegacy::default()
+                };
+                let signed = Signed::new_unhashed(tx, Signature::test_signature());
+                Recovered::new_unchecked(
+                    TxEnvelope::Legacy(signed),
+                    Address::with_last_byte(sender),
+                )
+            })
+            .collect();
+        BlockInput {
+            header: Header::default(),
+            transactions,
+            ommers: Vec::new(),
+            withdrawals: None,
+        }
+    }
+
+    #[test]
+    fn each_transaction_is_hinted_at_its_senders_previous_one() {
+        let hints = sender_hints(&block(&[(1, 0), (2, 0), (1, 0), (1, 0), (3, 0)]));
+        assert_eq!(hints, vec![None, None, Some(0), Some(2), None]);
+    }
+
+    #[test]
+    fn the_largest_calldata_past_the_first_quarter_starts_early_heaviest_first() {
+        let mut txs = vec![(1, 0); 12];
+        // In the first quarter: reached soon enough in order.
+        txs[1] = (2, 50_000);
+        // Below the threshold.
+        txs[4] = (3, HEAVY_INPUT_BYTES - 1);
+        txs[5] = (4, HEAVY_INPUT_BYTES);
+        txs[9] = (5, 80_000);
+        assert_eq!(early_transactions(&block(&txs)), vec![9, 5]);
+        // At most `MAX_EARLY`, the largest.
+        let txs: Vec<_> = (0..12).map(|i| (i as u8, 3_000 + i * 100)).collect();
+        assert_eq!(early_transactions(&block(&txs)), vec![11, 10, 9, 8]);
+        assert!(early_transactions(&block(&[])).is_empty());
+    }
+}
