@@ -35,7 +35,8 @@ pub(crate) struct BenchArgs {
     /// Thread counts of the parallel engine, comma-separated [default: 1, 2 and one per core].
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..))]
     threads: Vec<u16>,
-    /// Timed runs of each engine per block; the median is reported.
+    /// Timed runs of each engine per block, each after an untimed run of the same engine; the
+    /// median is reported.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..))]
     runs: u16,
     /// `auto`: the parallel engine runs blocks sequentially where threads cannot pay, as in
