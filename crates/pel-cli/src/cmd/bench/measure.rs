@@ -7,6 +7,10 @@
 //! Timed right after a parallel run, the sequential engine ran up to three times slower on the
 //! synthetic transfers (34 to 114 ms against 30 to 37 ms alone), which made the parallel
 //! engine look faster than it is.
+//!
+//! A block of a millisecond or less runs more than the asked number of times, until each
+//! engine has about [`MIN_SAMPLED`] of timed runs: the median of a handful of such short
+//! runs moved by 5-10% from one process to the next on the project's VM.
 
 use super::memory;
 use anyhow::bail;
@@ -16,6 +20,13 @@ use pel::{
     parallel::{Fallback, ParallelConfig},
 };
 use std::time::{Duration, Instant};
+
+/// The least total time of each engine's timed runs on a block, as far as
+/// [`MAX_RUNS_FACTOR`] allows: short blocks run more times than asked.
+const MIN_SAMPLED: Duration = Duration::from_millis(40);
+
+/// At most this many times the asked number of runs.
+const MAX_RUNS_FACTOR: usize = 20;
 
 /// A block to measure, under the name reports give it.
 #[derive(Debug)]
@@ -34,10 +45,23 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// Executions per block: a warm-up and `runs` timed runs of each engine, each after an
-    /// untimed one, and one profile.
+    /// Executions per block at the least: a warm-up and `runs` timed runs of each engine,
+    /// each after an untimed one, and one profile. Short blocks run more (see
+    /// [`MIN_SAMPLED`]).
     pub(crate) fn executions_per_block(&self) -> u64 {
-        ((2 * self.runs + 1) * (self.threads.len() + 1) + 1) as u64
+        self.executions_with(self.runs)
+    }
+
+    fn executions_with(&self, runs: usize) -> u64 {
+        ((2 * runs + 1) * (self.threads.len() + 1) + 1) as u64
+    }
+
+    /// The timed runs for a block whose sequential run took `once`.
+    fn runs_for(&self, once: Duration) -> usize {
+        let wanted = MIN_SAMPLED.as_nanos() / once.as_nanos().max(1);
+        usize::try_from(wanted)
+            .unwrap_or(usize::MAX)
+            .clamp(self.runs, self.runs.saturating_mul(MAX_RUNS_FACTOR))
     }
 }
 
@@ -94,7 +118,10 @@ pub(crate) fn measure(
         })
         .collect();
     // Warm-up, and the check that matters more than any number: the outputs are identical.
+    let started = Instant::now();
     let reference = Engine::Sequential.execute(chain, &block.block, &block.state)?;
+    let runs = plan.runs_for(started.elapsed());
+    progress.inc_length(plan.executions_with(runs) - plan.executions_per_block());
     progress.inc(1);
     for (threads, engine) in &engines {
         let output = engine.execute(chain, &block.block, &block.state)?;
@@ -118,7 +145,7 @@ pub(crate) fn measure(
 
     let mut sequential = Samples::default();
     let mut parallel: Vec<Samples> = vec![Samples::default(); engines.len()];
-    for _ in 0..plan.runs {
+    for _ in 0..runs {
         drop(Engine::Sequential.execute(chain, &block.block, &block.state)?);
         progress.inc(1);
         sequential.run(|| {
