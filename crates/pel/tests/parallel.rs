@@ -166,9 +166,10 @@ fn the_fallback_lets_mainnet_contract_blocks_run_in_parallel() {
 }
 
 /// Payout batches: a chain through one sender runs sequentially only when it holds most of
-/// the block's transactions and most of its gas (BENCHMARKS.md, fourth session).
+/// the block's transactions and most of its gas (BENCHMARKS.md, fourth session); a few
+/// hundred cheap transactions run sequentially too (fifth session).
 #[test]
-fn the_fallback_weighs_payout_chains_by_gas() {
+fn the_fallback_weighs_payout_chains_by_gas_and_cheap_blocks_by_size() {
     use pel::parallel::{Unprofitable, unprofitable};
     for (number, expected) in [
         // 85% of the transactions in one chain, 54% of the gas.
@@ -179,6 +180,10 @@ fn the_fallback_weighs_payout_chains_by_gas() {
         // 63% and 99% of the gas.
         ("14396881", Some(Unprofitable::Chained)),
         ("13287210", Some(Unprofitable::Chained)),
+        // 237 transactions of 28,000 gas on average, 69% of them plain transfers.
+        ("4330482", Some(Unprofitable::Cheap)),
+        // Of 24,000 on average, but 1,226 of them.
+        ("15274915", None),
     ] {
         let Some(dir) = shared::fixtures_or_skip(&format!("fixtures/mainnet/{number}")) else {
             return;
