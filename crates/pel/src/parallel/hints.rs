@@ -32,15 +32,14 @@ pub(crate) fn sender_hints(block: &BlockInput) -> Vec<Option<TxIdx>> {
 }
 
 /// The transactions that should start at once rather than in their turn, heaviest guess
-/// first: those with the most calldata (at least [`HEAVY_INPUT_BYTES`]) in the last three
-/// quarters of the block. In index order such a transaction starts only when the threads have
-/// worked through everything below it; if it alone takes half of the block, one thread then
-/// runs it while the others run out of work. Started at once, it runs beside the rest. The
-/// first quarter is reached soon enough in order.
+/// first: those with the most calldata (at least [`HEAVY_INPUT_BYTES`]). In index order such
+/// a transaction starts only when the threads have worked through everything below it; if it
+/// alone takes half of the block, one thread then runs it while the others run out of work.
+/// Started at once, it runs beside the rest. Even at a tenth of the block that pays:
+/// 18988207's transaction 23 of 186 (93 KB) takes 41% of its execution time.
 pub(crate) fn early_transactions(block: &BlockInput) -> Vec<TxIdx> {
     let txs = &block.transactions;
     let mut heavy: Vec<(usize, TxIdx)> = (txs.iter().enumerate())
-        .skip(txs.len() / 4)
         .map(|(index, tx)| (tx.input().len(), index))
         .filter(|&(bytes, _)| bytes >= HEAVY_INPUT_BYTES)
         .collect();
@@ -85,15 +84,14 @@ mod tests {
     }
 
     #[test]
-    fn the_largest_calldata_past_the_first_quarter_starts_early_heaviest_first() {
+    fn the_largest_calldata_starts_early_heaviest_first() {
         let mut txs = vec![(1, 0); 12];
-        // In the first quarter: reached soon enough in order.
         txs[1] = (2, 50_000);
         // Below the threshold.
         txs[4] = (3, HEAVY_INPUT_BYTES - 1);
         txs[5] = (4, HEAVY_INPUT_BYTES);
         txs[9] = (5, 80_000);
-        assert_eq!(early_transactions(&block(&txs)), vec![9, 5]);
+        assert_eq!(early_transactions(&block(&txs)), vec![9, 1, 5]);
         // At most `MAX_EARLY`, the largest.
         let txs: Vec<_> = (0..12).map(|i| (i as u8, 3_000 + i * 100)).collect();
         assert_eq!(early_transactions(&block(&txs)), vec![11, 10, 9, 8]);
