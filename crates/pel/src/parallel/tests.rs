@@ -1,7 +1,9 @@
 //! Block-STM giving up part-way through a block, and the beneficiary's fees paid at once.
 
 use super::{Fallback, Mode, block_stm};
-use crate::{BlockInput, Chain, InMemoryState, PreAccount, sequential, sequential::Scope};
+use crate::{
+    BlockInput, BlockOutput, Chain, InMemoryState, PreAccount, sequential, sequential::Scope,
+};
 use alloy_consensus::{Header, Signed, TxEnvelope, TxLegacy, transaction::Recovered};
 use alloy_primitives::{Address, Signature, TxKind, U256};
 use revm::state::AccountInfo;
@@ -70,6 +72,22 @@ fn london_block(transactions: Vec<Recovered<TxEnvelope>>) -> BlockInput {
     }
 }
 
+/// What Block-STM forced on `threads` threads, without a bound on executions, returns.
+fn forced(chain: &Chain, block: &BlockInput, state: &InMemoryState, threads: usize) -> BlockOutput {
+    let bound = usize::MAX;
+    let (output, _) = block_stm(
+        chain,
+        block,
+        state,
+        threads,
+        Fallback::Never,
+        Scope::Block,
+        bound,
+    )
+    .unwrap();
+    output
+}
+
 /// `TXS` plain transfers from as many senders to one receiver, each paying a fee.
 fn transfers() -> (BlockInput, InMemoryState) {
     let receiver = Address::with_last_byte(0xb0);
@@ -127,16 +145,7 @@ fn fees_summed_for_the_beneficiary_match_paying_them_one_by_one() {
         }
         let sequential = sequential::execute(&chain, &block, &state).unwrap();
         for threads in [1, 2, 4] {
-            let (output, _) = block_stm(
-                &chain,
-                &block,
-                &state,
-                threads,
-                Fallback::Never,
-                Scope::Block,
-                usize::MAX,
-            )
-            .unwrap();
+            let output = forced(&chain, &block, &state, threads);
             assert_eq!(output, sequential, "{before:?} {first_price} {threads}");
         }
     }
@@ -164,16 +173,7 @@ fn a_transaction_started_early_that_needs_a_lower_ones_transfer_runs_again() {
     let sequential = sequential::execute(&chain, &block, &state).unwrap();
     for threads in [2, 4] {
         for _ in 0..5 {
-            let (output, _) = block_stm(
-                &chain,
-                &block,
-                &state,
-                threads,
-                Fallback::Never,
-                Scope::Block,
-                usize::MAX,
-            )
-            .unwrap();
+            let output = forced(&chain, &block, &state, threads);
             assert_eq!(output, sequential, "{threads} threads");
         }
     }
