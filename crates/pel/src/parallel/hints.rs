@@ -6,9 +6,9 @@ use crate::BlockInput;
 use alloy_consensus::Transaction;
 
 /// Calldata of at least this many bytes marks a transaction as likely heavy. On the mainnet
-/// fixtures the transactions that take a third to a half of a block's execution time (proof
-/// verifiers and batch submissions, 11-80 KB of calldata: 18426253, 19426587, 16146267's
-/// largest) are the ones with the most calldata, while gas limits do not tell them apart
+/// fixtures the transactions that take 40-53% of a block's execution time (proof verifiers and
+/// batch submissions: 18426253's with 80 KB of calldata, 18988207's with 93 KB, 19426587's
+/// with 11 KB) are the ones with the most calldata, while gas limits do not tell them apart
 /// (19932703's takes half of the block with 2 KB and a 556,000 gas limit).
 const HEAVY_INPUT_BYTES: usize = 2_048;
 

@@ -74,7 +74,6 @@ fn london_block(transactions: Vec<Recovered<TxEnvelope>>) -> BlockInput {
 
 /// What Block-STM forced on `threads` threads, without a bound on executions, returns.
 fn forced(chain: &Chain, block: &BlockInput, state: &InMemoryState, threads: usize) -> BlockOutput {
-    let bound = usize::MAX;
     let (output, _) = block_stm(
         chain,
         block,
@@ -82,7 +81,7 @@ fn forced(chain: &Chain, block: &BlockInput, state: &InMemoryState, threads: usi
         threads,
         Fallback::Never,
         Scope::Block,
-        bound,
+        usize::MAX,
     )
     .unwrap();
     output
