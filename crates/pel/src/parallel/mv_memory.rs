@@ -3,7 +3,8 @@
 //!
 //! A read by transaction `j` is served by the highest transaction below `j` that wrote the
 //! location, else by the block's base state. Locations are full keys (an address, or an
-//! address and a slot), sharded over mutexes so that two workers rarely wait on each other.
+//! address and a slot), sharded over mutexes so that two workers rarely wait on each other,
+//! with a filter of the locations ever written so that most reads lock nothing.
 //!
 //! Two kinds of entries are not plain values. A transaction that creates or destroys an
 //! account writes a *storage wipe* for it: a storage read sees zero if the wipe is more recent
@@ -168,8 +169,13 @@ const SHARDS: usize = 64;
 /// instead of growing it while workers wait on a shard.
 const LOCATIONS_PER_TX: usize = 3;
 
-/// Words of the filter of wiped addresses (64 bits each).
-const WIPE_WORDS: usize = 16;
+/// Bits of the filter of written locations per location the memory is sized for: with
+/// [`LOCATIONS_PER_TX`] writes per transaction, about one read in 16 of an unwritten location
+/// finds its bit set by another and takes the shard's lock after all.
+const FILTER_BITS_PER_LOCATION: usize = 16;
+
+/// The least words of the filter of written locations (64 bits each).
+const MIN_FILTER_WORDS: usize = 16;
 
 /// The writes to one location, sorted by transaction. Most locations have one or two
 /// writers, so a sorted vector beats a tree (one small allocation, no nodes). Beside it, once
@@ -324,6 +330,14 @@ impl Shard {
     }
 }
 
+/// The filter's words for a block of `tx_count` transactions: a power of two, so that the
+/// bit of a hash is a mask of it.
+fn filter_words(tx_count: usize) -> usize {
+    (tx_count.saturating_mul(LOCATIONS_PER_TX * FILTER_BITS_PER_LOCATION) / 64)
+        .max(MIN_FILTER_WORDS)
+        .next_power_of_two()
+}
+
 /// The multi-version memory of one block.
 pub(crate) struct MvMemory {
     shards: [Mutex<Shard>; SHARDS],
@@ -335,10 +349,12 @@ pub(crate) struct MvMemory {
     hasher: alloy_primitives::map::DefaultHashBuilder,
     /// The numbered changes, for validations (see [`super::publications`]).
     publications: Publications,
-    /// A bit per hash bucket of addresses whose storage some write set wiped (never cleared
-    /// during the block): every storage read also reads its account's wipe, and in most blocks
-    /// nothing is ever wiped, so a clear bit answers without locking a shard.
-    wiped: [AtomicU64; WIPE_WORDS],
+    /// A bit per hash bucket of the locations some write set put in the shards (never cleared
+    /// during the block). Most reads are of locations no transaction writes (a contract's
+    /// storage, a sender's first transaction, the wipe every storage read also reads): a clear
+    /// bit answers them from a plain load, where locking the shard would move the lock's cache
+    /// line from the other core, whose reads and writes lock the same 64 shards all the time.
+    written: Box<[AtomicU64]>,
 }
 
 impl std::fmt::Debug for MvMemory {
@@ -364,7 +380,9 @@ impl MvMemory {
             fees: (0..tx_count).map(|_| FeeSlot::default()).collect(),
             hasher: Default::default(),
             publications: Publications::default(),
-            wiped: std::array::from_fn(|_| AtomicU64::new(0)),
+            written: (0..filter_words(tx_count))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
         }
     }
 
@@ -416,18 +434,31 @@ impl MvMemory {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The filter word and bit of a wipe location's hash.
-    fn wipe_bit(hash: u64) -> (usize, u64) {
-        let bit = (hash >> 16) as usize % (WIPE_WORDS * 64);
-        (bit / 64, 1 << (bit % 64))
+    /// The filter word and bit of a location's hash (bits the shard and its table do not use
+    /// to place it).
+    fn filter_bit(&self, hash: u64) -> (Option<&AtomicU64>, u64) {
+        // A power of two of words (see `filter_words`): the mask keeps the bit in range.
+        let bit = (hash >> 16) as usize & (self.written.len() * 64).wrapping_sub(1);
+        (self.written.get(bit / 64), 1 << (bit % 64))
     }
 
-    /// Whether a wipe was ever recorded at a location with this hash. Sound against a racing
-    /// [`MvMemory::record`]: the bit is set before the write set is published, and a read
-    /// that misses it is a read from before that write set, which validation catches.
-    fn may_be_wiped(&self, hash: u64) -> bool {
-        let (word, bit) = Self::wipe_bit(hash);
-        (self.wiped.get(word)).is_some_and(|word| word.load(Ordering::SeqCst) & bit != 0)
+    /// Whether a write was ever recorded at a location with this hash. Sound against a racing
+    /// [`MvMemory::record`]: the bit is set before the write enters its shard and before its
+    /// write set is published, so a read that misses the bit is a read from before that write
+    /// set, which validation catches.
+    fn may_be_written(&self, hash: u64) -> bool {
+        let (word, bit) = self.filter_bit(hash);
+        word.is_some_and(|word| word.load(Ordering::SeqCst) & bit != 0)
+    }
+
+    /// Sets the filter's bit for a location about to be written; a plain load when it is set
+    /// already, as it mostly is for locations written again.
+    fn mark_written(&self, hash: u64) {
+        if let (Some(word), bit) = self.filter_bit(hash)
+            && word.load(Ordering::SeqCst) & bit == 0
+        {
+            word.fetch_or(bit, Ordering::SeqCst);
+        }
     }
 
     /// Installs `writes` as `version`'s writes, removing those of its previous incarnation that
@@ -451,12 +482,7 @@ impl MvMemory {
                 self.record_beneficiary(version, previous, value, hash);
                 continue;
             }
-            if matches!(location, Location::StorageWipe(_)) {
-                let (word, bit) = Self::wipe_bit(hash);
-                if let Some(word) = self.wiped.get(word) {
-                    word.fetch_or(bit, Ordering::SeqCst);
-                }
-            }
+            self.mark_written(hash);
             let mut shard = self.shard_of(hash);
             shard
                 .get_or_default(hash, location, &self.hasher)
@@ -502,6 +528,7 @@ impl MvMemory {
             }
             return;
         }
+        self.mark_written(hash);
         let mut shard = self.shard_of(hash);
         shard
             .get_or_default(hash, location, &self.hasher)
@@ -536,7 +563,7 @@ impl MvMemory {
             return self.read_beneficiary(reader);
         }
         let hash = self.hasher.hash_one(location);
-        if matches!(location, Location::StorageWipe(_)) && !self.may_be_wiped(hash) {
+        if !self.may_be_written(hash) {
             return Ok(Resolved::Base);
         }
         let shard = self.shard_of(hash);
@@ -636,7 +663,11 @@ impl MvMemory {
         location: &Location,
         reader: TxIdx,
     ) -> Result<Option<(Version, Option<AccountInfo>)>, Blocked> {
-        let (hash, shard) = self.shard(location);
+        let hash = self.hasher.hash_one(location);
+        if !self.may_be_written(hash) {
+            return Ok(None);
+        }
+        let shard = self.shard_of(hash);
         let Some((tx, entry)) = shard
             .get(hash, location)
             .and_then(|versions| versions.highest_not_delta_below(reader))
