@@ -271,11 +271,13 @@ fn drop_in_background<T: Send + 'static>(value: T) {
         .spawn(move || drop(value));
 }
 
-/// The recipient of a plain value transfer (no input, a value, no authorizations): read
-/// lazily, the transfer becomes a balance delta, so transfers into one account stop
-/// conflicting. Not for the sender itself, the beneficiary, precompile-range addresses, or
-/// before Spurious Dragon (where touching an empty account has other effects). Found by the
-/// worker that executes the transaction, which reads it anyway.
+/// The recipient of a value transfer (a value, no authorizations): read lazily, the transfer
+/// becomes a balance delta if the recipient has no code, so transfers into one account stop
+/// conflicting. Calldata does not matter: without code nothing reads it, and the gas it costs
+/// depends on the transaction alone (exchange deposits often carry a byte or a memo). Not for
+/// the sender itself, the beneficiary, precompile-range addresses, or before Spurious Dragon
+/// (where touching an empty account has other effects). Whether the recipient has code is
+/// found by the worker that executes the transaction, which reads it anyway.
 fn lazy_recipient(
     tx: &alloy_consensus::transaction::Recovered<alloy_consensus::TxEnvelope>,
     beneficiary: alloy_primitives::Address,
@@ -284,7 +286,6 @@ fn lazy_recipient(
     use alloy_consensus::Transaction;
     let to = tx.to()?;
     let plain = spurious_dragon
-        && tx.input().is_empty()
         && !tx.value().is_zero()
         && tx.authorization_list().is_none_or(|list| list.is_empty())
         && to != tx.signer()

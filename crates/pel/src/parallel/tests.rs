@@ -42,7 +42,12 @@ fn transfer(
     gas_price: u128,
     input_len: usize,
 ) -> Recovered<TxEnvelope> {
-    let tx = TxLegacy {
+    signed(sender, transfer_tx(to, value, gas_price, input_len))
+}
+
+/// The unsigned [`transfer`], with the gas it takes when `to` has no code.
+fn transfer_tx(to: Address, value: u64, gas_price: u128, input_len: usize) -> TxLegacy {
+    TxLegacy {
         chain_id: Some(1),
         nonce: 0,
         gas_price,
@@ -50,7 +55,10 @@ fn transfer(
         to: TxKind::Call(to),
         value: U256::from(value),
         input: vec![0; input_len].into(),
-    };
+    }
+}
+
+fn signed(sender: Address, tx: TxLegacy) -> Recovered<TxEnvelope> {
     let signed = Signed::new_unhashed(tx, Signature::test_signature());
     Recovered::new_unchecked(TxEnvelope::Legacy(signed), sender)
 }
@@ -175,5 +183,54 @@ fn a_transaction_started_early_that_needs_a_lower_ones_transfer_runs_again() {
             let output = forced(&chain, &block, &state, threads);
             assert_eq!(output, sequential, "{threads} threads");
         }
+    }
+}
+
+#[test]
+fn transfers_with_calldata_into_an_account_without_code_do_not_depend_on_each_other() {
+    let chain = Chain::mainnet();
+    // An exchange's deposit address, and a contract that counts its calls in slot 0.
+    let deposits = Address::repeat_byte(0xd0);
+    let counter = Address::repeat_byte(0xc0);
+    let (mut block, mut state) = transfers_to(&[(deposits, 10); TXS]);
+    let code = revm::bytecode::Bytecode::new_raw(
+        // PUSH1 0 SLOAD PUSH1 1 ADD PUSH1 0 SSTORE STOP
+        vec![0x60, 0x00, 0x54, 0x60, 0x01, 0x01, 0x60, 0x00, 0x55, 0x00].into(),
+    );
+    let info = AccountInfo::default().with_code(code);
+    let storage = Default::default();
+    state.insert_account(counter, PreAccount { info, storage });
+    for (index, tx) in block.transactions.iter_mut().enumerate() {
+        let sender = tx.signer();
+        let to = if index % 4 == 3 { counter } else { deposits };
+        let mut call = transfer_tx(to, 1 + index as u64, 10, 1 + index % 3);
+        call.gas_limit = 100_000;
+        *tx = signed(sender, call);
+    }
+    let sequential = sequential::execute(&chain, &block, &state).unwrap();
+    // In order on one thread, the reads show the dependencies: the deposits have none (their
+    // recipient is read lazily), the calls of the counter each depend on the one before.
+    let (output, stats) = block_stm(
+        &chain,
+        &block,
+        &state,
+        1,
+        Fallback::Never,
+        Scope::Block,
+        usize::MAX,
+    )
+    .unwrap();
+    assert_eq!(output, sequential);
+    let graph = stats.graph.unwrap_or_default();
+    for (index, dependencies) in graph.dependencies.iter().enumerate() {
+        let expected = match index {
+            7.. if index % 4 == 3 => vec![index - 4],
+            _ => vec![],
+        };
+        assert_eq!(*dependencies, expected, "transaction {index}");
+    }
+    assert_eq!(graph.dependencies.len(), TXS);
+    for threads in [2, 4] {
+        assert_eq!(forced(&chain, &block, &state, threads), sequential);
     }
 }
