@@ -12,7 +12,7 @@ use super::{
     DependencyGraph,
     deferred::{Deferred, Route},
     executor::{Shared, Stop},
-    mv_memory::{Location, ReadOrigin, TxIdx},
+    mv_memory::TxIdx,
     returns::{Garbage, ReturnStates, Returns, Sender},
     vm::{self, BaseState},
 };
@@ -285,17 +285,7 @@ where
         let mut changes = std::mem::take(&mut execution.state);
         // The contracts read for their code alone (see `observed`), with what they were
         // credited.
-        let code_only: Vec<(Address, U256)> = (execution.reads.iter())
-            .filter_map(|(location, origin)| match (location, origin) {
-                (Location::Account(address), ReadOrigin::Code { .. }) => {
-                    let credit = (execution.contract_credits.iter())
-                        .find(|(credited, _)| credited == address)
-                        .map_or(U256::ZERO, |(_, amount)| *amount);
-                    Some((*address, credit))
-                }
-                _ => None,
-            })
-            .collect();
+        let code_only = std::mem::take(&mut execution.code_only);
         if let Some(deferred) = &mut self.deferred {
             // Only what goes through `State` stays; the deferred rest goes back with the
             // execution.

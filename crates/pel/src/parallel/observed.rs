@@ -120,11 +120,13 @@ pub(crate) fn install<DB: StateProvider>(evm: &mut WorkerEvm<'_, DB>) {
 }
 
 /// Turns the reads of contract accounts that the execution did not observe (see the module
-/// doc) into reads of their code. Such an account the execution wrote with only a higher
-/// balance (a deposit into WETH) keeps no other dependence on its balance: that write becomes
-/// a balance delta, returned with its amount for the commit to pay on the state as committed.
-/// Not for the beneficiary, whose reads sum the fees below, nor for an account created,
-/// destroyed or given another nonce or code.
+/// doc) into reads of their code, and returns those accounts, each with what the execution
+/// credited it: the commit sets their balance and nonce as committed, plus the credit. Such an
+/// account the execution wrote with only a higher balance (a deposit into WETH) keeps no other
+/// dependence on its balance: that write becomes a balance delta. Listed here on the worker, so
+/// that the serial commit does not scan every read set for them. Not for the beneficiary,
+/// whose reads sum the fees below, nor for an account created, destroyed or given another
+/// nonce or code.
 pub(crate) fn code_only_reads(
     reads: &mut [(Location, ReadOrigin)],
     accounts_read: &AddressMap<Option<AccountInfo>>,
@@ -132,7 +134,7 @@ pub(crate) fn code_only_reads(
     writes: &mut [(Location, Value)],
     beneficiary: Address,
 ) -> Vec<(Address, U256)> {
-    let mut credits = Vec::new();
+    let mut code_only = Vec::new();
     for (location, origin) in reads {
         let Location::Account(address) = *location else {
             continue;
@@ -153,20 +155,21 @@ pub(crate) fn code_only_reads(
             ReadOrigin::Version(_) | ReadOrigin::Deltas(_, Some(_)) => false,
             _ => continue,
         };
+        let mut credit = U256::ZERO;
         let write = (writes.iter_mut()).find(|(written, _)| *written == Location::Account(address));
         if let Some((_, value)) = write {
             let Value::Account(Some(after)) = value else {
                 continue;
             };
-            let credit = after.balance.checked_sub(info.balance);
-            match credit {
+            let increase = after.balance.checked_sub(info.balance);
+            match increase {
                 Some(amount)
                     if after.nonce == info.nonce
                         && after.code_hash == info.code_hash
                         && !amount.is_zero() =>
                 {
                     *value = Value::BalanceDelta(amount);
-                    credits.push((address, amount));
+                    credit = amount;
                 }
                 _ => continue,
             }
@@ -175,8 +178,9 @@ pub(crate) fn code_only_reads(
             code_hash: info.code_hash,
             base,
         };
+        code_only.push((address, credit));
     }
-    credits
+    code_only
 }
 
 #[cfg(test)]
@@ -333,8 +337,8 @@ mod tests {
         let mut reads = [(Location::Account(address), ReadOrigin::Base)];
         let accounts_read = AddressMap::from_iter([(address, Some(info))]);
         let observed = AddressSet::from_iter(observed.iter().copied());
-        let credits = code_only_reads(&mut reads, &accounts_read, &observed, writes, BENEFICIARY);
-        (reads[0].1.clone(), credits)
+        let code_only = code_only_reads(&mut reads, &accounts_read, &observed, writes, BENEFICIARY);
+        (reads[0].1.clone(), code_only)
     }
 
     #[test]
@@ -346,7 +350,7 @@ mod tests {
         let full = (ReadOrigin::Base, Vec::new());
         assert_eq!(
             reduced(CONTRACT, contract(5), &[], &mut []),
-            (code_only.clone(), Vec::new())
+            (code_only.clone(), vec![(CONTRACT, U256::ZERO)])
         );
         // Its balance observed, or the account destroyed or wiped: the whole account stays read.
         assert_eq!(reduced(CONTRACT, contract(5), &[CONTRACT], &mut []), full);

@@ -408,9 +408,9 @@ pub(crate) struct Execution {
     /// The touched accounts of `state` that it changed other than plainly, which cannot be
     /// deferred (see [`super::deferred`]).
     pub(crate) not_plain: Vec<Address>,
-    /// Contracts read for their code alone that it credited, with the amounts: their
-    /// balances in `state` are as read plus the credit, not as committed.
-    pub(crate) contract_credits: Vec<(Address, U256)>,
+    /// The contracts read for their code alone, with what it credited them: their balances
+    /// and nonces in `state` are as read (plus the credit), not as committed.
+    pub(crate) code_only: Vec<(Address, U256)>,
     /// The bloom of the logs it emitted, for its receipt.
     pub(crate) bloom: Bloom,
     /// How long the execution took.
@@ -455,7 +455,7 @@ pub(crate) fn execute<DB: StateProvider>(
     let mut writes = Vec::new();
     let fee = handler.fee.get();
     let mut lazy_credit = None;
-    let mut contract_credits = Vec::new();
+    let mut code_only = Vec::new();
     let mut not_plain = Vec::new();
     if result.is_ok() {
         if let Some(recipient) = lazy_recipient.filter(|_| db.lazy_applied)
@@ -475,7 +475,7 @@ pub(crate) fn execute<DB: StateProvider>(
         }
         write_set(&state, &db.accounts_read, &mut writes);
         not_plain = super::deferred::not_plain(&state, &db.accounts_read);
-        contract_credits = super::observed::code_only_reads(
+        code_only = super::observed::code_only_reads(
             &mut db.reads,
             &db.accounts_read,
             &db.balance_observed,
@@ -503,7 +503,7 @@ pub(crate) fn execute<DB: StateProvider>(
         fee,
         lazy_credit,
         not_plain,
-        contract_credits,
+        code_only,
         duration: started.elapsed(),
         published_as: 0,
         valid_at: 0,
