@@ -15,13 +15,17 @@ use std::sync::atomic::{AtomicU64, Ordering, fence};
 /// and its validation, even with every worker busy.
 const LOG_SIZE: usize = 1024;
 
-/// Words of a filter (64 bits each).
-const BLOOM_WORDS: usize = 8;
+/// Words of a filter (64 bits each): six, so that a log entry with its number and
+/// transaction fills one cache line.
+const BLOOM_WORDS: usize = 6;
+
+/// Bits of a filter.
+const BLOOM_BITS: u64 = BLOOM_WORDS as u64 * 64;
 
 /// The sequence number of an entry a publisher is writing.
 const WRITING: u64 = u64::MAX;
 
-/// A set of locations, by their hashes in the multi-version memory: two bits of 512 each, so
+/// A set of locations, by their hashes in the multi-version memory: two bits of 384 each, so
 /// that the few locations of a transaction's writes rarely hold a read's by chance.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct LocationBloom([u64; BLOOM_WORDS]);
@@ -31,7 +35,9 @@ impl LocationBloom {
     /// well: a multiplication carries the low bits into the high ones used here.
     fn bits(hash: u64) -> [(usize, u64); 2] {
         let mixed = hash.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        [mixed >> 55, (mixed >> 46) & 0x1ff].map(|bit| ((bit / 64) as usize, 1 << (bit % 64)))
+        [mixed >> 48, (mixed >> 32) & 0xffff]
+            .map(|bits| bits % BLOOM_BITS)
+            .map(|bit| ((bit / 64) as usize, 1 << (bit % 64)))
     }
 
     /// Adds the location with this hash.
@@ -56,8 +62,11 @@ impl LocationBloom {
 }
 
 /// One published change. Written under a sequence number (a seqlock): a reader trusts the
-/// fields only if the number is the one it looks for before and after reading them.
+/// fields only if the number is the one it looks for before and after reading them. One
+/// cache line: the validation that reads it runs on another core than the publisher, and
+/// each line is a transfer between them.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 struct LogEntry {
     number: AtomicU64,
     tx: AtomicU64,
@@ -175,6 +184,11 @@ mod tests {
             bloom.add(*hash);
         }
         bloom
+    }
+
+    #[test]
+    fn a_log_entry_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<LogEntry>(), 64);
     }
 
     #[test]
