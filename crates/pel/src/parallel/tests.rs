@@ -1,6 +1,6 @@
 //! Block-STM giving up part-way through a block, and the beneficiary's fees paid at once.
 
-use super::{Fallback, Mode, block_stm};
+use super::{Fallback, Mode, ParallelStats, block_stm};
 use crate::{
     BlockInput, BlockOutput, Chain, InMemoryState, PreAccount, sequential, sequential::Scope,
 };
@@ -82,17 +82,27 @@ fn london_block(transactions: Vec<Recovered<TxEnvelope>>) -> BlockInput {
 
 /// What Block-STM forced on `threads` threads, without a bound on executions, returns.
 fn forced(chain: &Chain, block: &BlockInput, state: &InMemoryState, threads: usize) -> BlockOutput {
-    let (output, _) = block_stm(
+    forced_with_stats(chain, block, state, threads, usize::MAX).0
+}
+
+/// Block-STM forced on `threads` threads with a bound on executions, and its statistics.
+fn forced_with_stats(
+    chain: &Chain,
+    block: &BlockInput,
+    state: &InMemoryState,
+    threads: usize,
+    bound: usize,
+) -> (BlockOutput, ParallelStats) {
+    block_stm(
         chain,
         block,
         state,
         threads,
         Fallback::Never,
         Scope::Block,
-        usize::MAX,
+        bound,
     )
-    .unwrap();
-    output
+    .unwrap()
 }
 
 /// `TXS` plain transfers from as many senders to one receiver, each paying a fee.
@@ -108,16 +118,7 @@ fn past_the_bound_on_executions_the_rest_runs_in_order_on_what_was_committed() {
     let sequential = sequential::execute(&chain, &block, &state).unwrap();
     // On one thread Block-STM executes and commits in order, so the bound stops it halfway.
     let bound = TXS / 2;
-    let (output, stats) = block_stm(
-        &chain,
-        &block,
-        &state,
-        1,
-        Fallback::Never,
-        Scope::Block,
-        bound,
-    )
-    .unwrap();
+    let (output, stats) = forced_with_stats(&chain, &block, &state, 1, bound);
     assert_eq!(output, sequential);
     assert_eq!(stats.mode, Mode::Contended);
     assert_eq!(stats.graph, None);
@@ -210,16 +211,7 @@ fn transfers_with_calldata_into_an_account_without_code_do_not_depend_on_each_ot
     let sequential = sequential::execute(&chain, &block, &state).unwrap();
     // In order on one thread, the reads show the dependencies: the deposits have none (their
     // recipient is read lazily), the calls of the counter each depend on the one before.
-    let (output, stats) = block_stm(
-        &chain,
-        &block,
-        &state,
-        1,
-        Fallback::Never,
-        Scope::Block,
-        usize::MAX,
-    )
-    .unwrap();
+    let (output, stats) = forced_with_stats(&chain, &block, &state, 1, usize::MAX);
     assert_eq!(output, sequential);
     let graph = stats.graph.unwrap_or_default();
     for (index, dependencies) in graph.dependencies.iter().enumerate() {
