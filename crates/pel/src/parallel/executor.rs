@@ -26,6 +26,11 @@ use std::{
 /// execution is hundreds of bytes (its bloom alone 256), moved twice on its way to the commit.
 pub(crate) type TxSlot = Option<Box<Execution>>;
 
+/// Executions a worker counts before adding them to the shared count: the workers would
+/// otherwise take the count's cache line from each other at every execution. The bound on
+/// executions is then passed by at most this many per other worker.
+const COUNT_BATCH: usize = 8;
+
 /// Why the workers stopped before finishing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stop {
@@ -135,6 +140,8 @@ where
         let mut blooms = BloomHasher::default();
         let mut task = None;
         let mut early = self.early.get(worker).into_iter().flatten().copied();
+        // This worker's executions not yet in the shared count.
+        let mut uncounted = 0;
         while !self.scheduler.done() {
             if let Some(committer) = committer.as_deref_mut() {
                 committer.commit_ready(self);
@@ -145,7 +152,7 @@ where
                 Some(Task::Execute(version)) => {
                     let tx = version.tx;
                     match catch_unwind(AssertUnwindSafe(|| {
-                        self.try_execute(&mut evm, &mut blooms, worker, version)
+                        self.try_execute(&mut evm, &mut blooms, worker, version, &mut uncounted)
                     })) {
                         Ok(next) => next,
                         Err(panic) => {
@@ -153,7 +160,7 @@ where
                                 tx,
                                 message: panic_message(&panic),
                             });
-                            return;
+                            break;
                         }
                     }
                 }
@@ -170,6 +177,7 @@ where
                 }
             };
         }
+        self.executions.fetch_add(uncounted, Ordering::Relaxed);
     }
 
     fn try_execute(
@@ -178,11 +186,18 @@ where
         blooms: &mut BloomHasher,
         worker: usize,
         version: Version,
+        uncounted: &mut usize,
     ) -> Option<Task> {
         loop {
-            if self.executions.fetch_add(1, Ordering::Relaxed) >= self.max_executions {
+            let counted = self.executions.load(Ordering::Relaxed);
+            if counted.saturating_add(*uncounted) >= self.max_executions {
                 self.stop_with(Stop::TooManyExecutions);
                 return None;
+            }
+            *uncounted += 1;
+            if *uncounted == COUNT_BATCH {
+                self.executions.fetch_add(COUNT_BATCH, Ordering::Relaxed);
+                *uncounted = 0;
             }
             let tx = self.transactions.get(version.tx)?;
             let tx_env = tx_env(tx);
