@@ -54,11 +54,11 @@ pub(crate) fn early_transactions(block: &BlockInput) -> Vec<TxIdx> {
     heavy.sort_unstable_by(|a, b| b.cmp(a));
     let (share, of) = HEAVY_GAS_SHARE;
     let least_gas = block.header.gas_limit / of * share;
+    // Those with large calldata are in `heavy` already.
     let mut large: Vec<(u64, TxIdx)> = (txs.iter().enumerate())
+        .filter(|(_, tx)| tx.input().len() < HEAVY_INPUT_BYTES)
         .map(|(index, tx)| (tx.gas_limit(), index))
-        .filter(|&(gas, index)| {
-            least_gas > 0 && gas >= least_gas && heavy.iter().all(|&(_, i)| i != index)
-        })
+        .filter(|&(gas, _)| least_gas > 0 && gas >= least_gas)
         .collect();
     large.sort_unstable_by(|a, b| b.cmp(a));
     let by_input = heavy.into_iter().map(|(_, index)| index);

@@ -434,8 +434,8 @@ impl MvMemory {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The filter word and bit of a location's hash (bits the shard and its table do not use
-    /// to place it).
+    /// The filter word and bit of a location's hash, from bits above the low ones a shard's
+    /// table places it by.
     fn filter_bit(&self, hash: u64) -> (Option<&AtomicU64>, u64) {
         // A power of two of words (see `filter_words`): the mask keeps the bit in range.
         let bit = (hash >> 16) as usize & (self.written.len() * 64).wrapping_sub(1);
