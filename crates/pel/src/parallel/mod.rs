@@ -24,6 +24,7 @@ mod fallback;
 mod hints;
 mod mv_memory;
 mod observed;
+mod pool;
 mod publications;
 mod receipt;
 mod returns;
@@ -261,16 +262,6 @@ where
     Ok((output, stats))
 }
 
-/// Frees `value` on a thread of its own. The multi-version memory of a large block takes a
-/// millisecond or more to free, and once the workers are done the other cores are idle while
-/// this thread finishes the block. If no thread can be started, `value` is freed here.
-fn drop_in_background<T: Send + 'static>(value: T) {
-    // On failure the closure, and `value` with it, is dropped by `spawn` itself.
-    let _ = std::thread::Builder::new()
-        .name("pel-free".into())
-        .spawn(move || drop(value));
-}
-
 /// The recipient of a value transfer (a value, no authorizations): read lazily, the transfer
 /// becomes a balance delta if the recipient has no code, so transfers into one account stop
 /// conflicting. Calldata does not matter: without code nothing reads it, and the gas it costs
@@ -367,11 +358,8 @@ where
             executions: &executions,
             returns: &returns,
         };
-        std::thread::scope(|scope| {
-            for worker in 1..threads {
-                let shared = &shared;
-                scope.spawn(move || shared.work_guarded(worker, None));
-            }
+        let helper = |worker| shared.work_guarded(worker, None);
+        pool::run_workers(threads, &helper, || {
             shared.work_guarded(0, Some(&mut committer));
         });
         stats.parallel_time = start.elapsed();
@@ -441,7 +429,7 @@ where
             ..
         } = committer;
         stats.graph = (stats.mode == Mode::Parallel).then_some(graph);
-        drop_in_background((mv, slots, scheduler, returns));
+        pool::drop_in_background((mv, slots, scheduler, returns));
         let (receipts, gas_used, blob_gas_used) = sequential::finish(executor, scope)?;
         stats.commit_time = time + start.elapsed();
         (receipts, outcomes, gas_used, blob_gas_used, deferred)
