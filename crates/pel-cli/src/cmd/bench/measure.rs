@@ -3,7 +3,7 @@
 //!
 //! Each timed run follows an untimed run of the same engine, as blocks follow each other in a
 //! node: what a run leaves behind (the parallel engine frees its multi-version memory on a
-//! thread of its own, while the caller goes on) then weighs on a run of the same engine.
+//! helper thread, while the caller goes on) then weighs on a run of the same engine.
 //! Timed right after a parallel run, the sequential engine ran up to three times slower on the
 //! synthetic transfers (34 to 114 ms against 30 to 37 ms alone), which made the parallel
 //! engine look faster than it is.
