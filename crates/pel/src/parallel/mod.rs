@@ -359,9 +359,10 @@ where
             returns: &returns,
         };
         let helper = |worker| shared.work_guarded(worker, None);
-        pool::run_workers(threads, &helper, || {
+        let ((), workers) = pool::run_workers(threads, &helper, || {
             shared.work_guarded(0, Some(&mut committer));
         });
+        stats.threads = workers;
         stats.parallel_time = start.elapsed();
         stats.executions = executions.load(Ordering::Relaxed);
         stats.re_executions = stats.executions.saturating_sub(tx_count);
