@@ -451,6 +451,14 @@ impl MvMemory {
         word.is_some_and(|word| word.load(Ordering::SeqCst) & bit != 0)
     }
 
+    /// The location's hash and its locked shard, if a write may have been recorded there;
+    /// `None` (no lock taken) when the filter says none was.
+    fn shard_if_written(&self, location: &Location) -> Option<(u64, MutexGuard<'_, Shard>)> {
+        let hash = self.hasher.hash_one(location);
+        self.may_be_written(hash)
+            .then(|| (hash, self.shard_of(hash)))
+    }
+
     /// Sets the filter's bit for a location about to be written; a plain load when it is set
     /// already, as it mostly is for locations written again.
     fn mark_written(&self, hash: u64) {
@@ -562,11 +570,9 @@ impl MvMemory {
         if *location == self.beneficiary {
             return self.read_beneficiary(reader);
         }
-        let hash = self.hasher.hash_one(location);
-        if !self.may_be_written(hash) {
+        let Some((hash, shard)) = self.shard_if_written(location) else {
             return Ok(Resolved::Base);
-        }
-        let shard = self.shard_of(hash);
+        };
         let Some(versions) = shard.get(hash, location) else {
             return Ok(Resolved::Base);
         };
@@ -663,11 +669,9 @@ impl MvMemory {
         location: &Location,
         reader: TxIdx,
     ) -> Result<Option<(Version, Option<AccountInfo>)>, Blocked> {
-        let hash = self.hasher.hash_one(location);
-        if !self.may_be_written(hash) {
+        let Some((hash, shard)) = self.shard_if_written(location) else {
             return Ok(None);
-        }
-        let shard = self.shard_of(hash);
+        };
         let Some((tx, entry)) = shard
             .get(hash, location)
             .and_then(|versions| versions.highest_not_delta_below(reader))

@@ -30,7 +30,7 @@ pub(crate) fn run_workers<R>(
     let task = TaskRef::new(work);
     let mut ran = 1;
     for index in 1..workers {
-        let Some(helper) = idle_helper().or_else(start_helper) else {
+        let Some(helper) = take_helper() else {
             break;
         };
         latch.add_one();
@@ -51,7 +51,7 @@ pub(crate) fn run_workers<R>(
 /// millisecond that freeing a large block's multi-version memory takes. If no helper is idle
 /// or can be started, `value` is dropped here.
 pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
-    match idle_helper().or_else(start_helper) {
+    match take_helper() {
         Some(helper) => helper.send(Job::Drop(Box::new(move || drop(value)))),
         None => drop(value),
     }
@@ -152,8 +152,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn idle_helper() -> Option<Arc<Inbox>> {
-    lock(&IDLE).pop()
+/// An idle helper, or else a new one; `None` if none is idle and the system refuses a thread.
+fn take_helper() -> Option<Arc<Inbox>> {
+    let idle = lock(&IDLE).pop();
+    idle.or_else(start_helper)
 }
 
 /// Starts a helper; `None` if the system refuses a thread.
