@@ -5,6 +5,7 @@ use super::{
     bloom::BloomHasher,
     committer::Committer,
     mv_memory::{Blocked, MvMemory, TxIdx, Version},
+    padded::Line,
     returns::Returns,
     scheduler::{Scheduler, Task},
     vm::{self, BaseState, Execution, VmDb},
@@ -56,7 +57,7 @@ pub(crate) struct Shared<'a, DB: StateProvider + std::fmt::Debug> {
     /// For each worker, the transactions it starts before taking tasks in order (see
     /// `hints::early_transactions`).
     pub(crate) early: &'a [Vec<TxIdx>],
-    pub(crate) slots: &'a [Mutex<TxSlot>],
+    pub(crate) slots: &'a [Line<Mutex<TxSlot>>],
     pub(crate) block_env: &'a BlockEnv,
     pub(crate) cfg_env: &'a CfgEnv,
     pub(crate) beneficiary: Address,
@@ -145,9 +146,8 @@ where
         while !self.scheduler.done() {
             if let Some(committer) = committer.as_deref_mut() {
                 committer.commit_ready(self);
-            } else {
-                self.returns.free_returned(worker);
             }
+            (evm.ctx.journaled_state.database).recycle(self.returns.take_returned(worker));
             task = match task {
                 Some(Task::Execute(version)) => {
                     let tx = version.tx;

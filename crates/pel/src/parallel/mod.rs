@@ -24,6 +24,7 @@ mod fallback;
 mod hints;
 mod mv_memory;
 mod observed;
+mod padded;
 mod pool;
 mod publications;
 mod receipt;
@@ -43,6 +44,7 @@ pub use dependency::DependencyGraph;
 use executor::{Shared, Stop, TxSlot};
 pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
 use mv_memory::MvMemory;
+use padded::{Line, Padded};
 use receipt::PrecomputedBloom;
 use revm::{
     database::{State, states::bundle_state::BundleRetention},
@@ -331,9 +333,9 @@ where
             }
         }
         let mv = MvMemory::new(tx_count, beneficiary);
-        let slots: Vec<Mutex<TxSlot>> = (0..tx_count).map(|_| Mutex::new(None)).collect();
+        let slots: Vec<Line<Mutex<TxSlot>>> = (0..tx_count).map(|_| Line::default()).collect();
         let stop = Mutex::new(None);
-        let executions = AtomicUsize::new(0);
+        let executions = Padded(AtomicUsize::new(0));
         let returns = returns::Returns::new(threads);
         let mut committer = Committer::new(
             executor,
@@ -355,7 +357,7 @@ where
             beneficiary,
             max_executions,
             stop: &stop,
-            executions: &executions,
+            executions: &executions.0,
             returns: &returns,
         };
         let helper = |worker| shared.work_guarded(worker, None);

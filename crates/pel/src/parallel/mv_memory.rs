@@ -14,6 +14,7 @@
 //! The fees are kept beside the locations, one slot per transaction, so that the workers do
 //! not all write to the beneficiary's one list of versions under one lock.
 
+use super::padded::Line;
 use super::publications::{LocationBloom, Publications};
 use alloy_primitives::{Address, B256, U256};
 use hashbrown::HashTable;
@@ -340,7 +341,9 @@ fn filter_words(tx_count: usize) -> usize {
 
 /// The multi-version memory of one block.
 pub(crate) struct MvMemory {
-    shards: [Mutex<Shard>; SHARDS],
+    /// Each on a cache line of its own: a lock packed beside another would move between the
+    /// cores with its neighbour's.
+    shards: [Line<Mutex<Shard>>; SHARDS],
     /// The beneficiary's account: its balance deltas are in `fees`, its other writes in the
     /// shards.
     beneficiary: Location,
@@ -372,9 +375,9 @@ impl MvMemory {
         let per_shard = tx_count.saturating_mul(LOCATIONS_PER_TX) / SHARDS;
         Self {
             shards: std::array::from_fn(|_| {
-                Mutex::new(Shard {
+                Line(Mutex::new(Shard {
                     table: HashTable::with_capacity(per_shard),
-                })
+                }))
             }),
             beneficiary: Location::Account(beneficiary),
             fees: (0..tx_count).map(|_| FeeSlot::default()).collect(),

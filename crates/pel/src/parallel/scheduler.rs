@@ -10,6 +10,7 @@
 //! no task is in flight, and no index was lowered meanwhile.
 
 use super::mv_memory::{Incarnation, TxIdx, Version};
+use super::padded::{Line, Padded};
 use std::sync::{
     Mutex, MutexGuard,
     atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -48,16 +49,17 @@ pub(crate) struct Counters {
     pub(crate) suspensions: AtomicUsize,
 }
 
-/// The scheduler of one block.
+/// The scheduler of one block. What every task writes is on lines of its own (see
+/// [`super::padded`]); the rest, read by every task, shares one.
 #[derive(Debug)]
 pub(crate) struct Scheduler {
-    txs: Vec<Mutex<TxState>>,
-    execution_idx: AtomicUsize,
-    validation_idx: AtomicUsize,
+    txs: Vec<Line<Mutex<TxState>>>,
     decrease_cnt: AtomicUsize,
-    active_tasks: AtomicUsize,
     done: AtomicBool,
-    pub(crate) counters: Counters,
+    execution_idx: Padded<AtomicUsize>,
+    validation_idx: Padded<AtomicUsize>,
+    active_tasks: Padded<AtomicUsize>,
+    pub(crate) counters: Padded<Counters>,
 }
 
 impl Scheduler {
@@ -83,13 +85,15 @@ impl Scheduler {
             }
         }
         Self {
-            txs: states.into_iter().map(Mutex::new).collect(),
-            execution_idx: AtomicUsize::new(0),
-            validation_idx: AtomicUsize::new(0),
+            txs: (states.into_iter())
+                .map(|state| Line(Mutex::new(state)))
+                .collect(),
             decrease_cnt: AtomicUsize::new(0),
-            active_tasks: AtomicUsize::new(0),
             done: AtomicBool::new(tx_count == 0),
-            counters: Counters::default(),
+            execution_idx: Padded(AtomicUsize::new(0)),
+            validation_idx: Padded(AtomicUsize::new(0)),
+            active_tasks: Padded(AtomicUsize::new(0)),
+            counters: Padded::default(),
         }
     }
 
