@@ -19,6 +19,7 @@ use super::publications::{LocationBloom, Publications};
 use alloy_primitives::{Address, B256, U256};
 use hashbrown::HashTable;
 use revm::state::AccountInfo;
+use smallvec::SmallVec;
 use std::{
     hash::{BuildHasher, Hash, Hasher},
     sync::{
@@ -178,15 +179,17 @@ const FILTER_BITS_PER_LOCATION: usize = 16;
 /// The least words of the filter of written locations (64 bits each).
 const MIN_FILTER_WORDS: usize = 16;
 
-/// The writes to one location, sorted by transaction. Most locations have one or two
-/// writers, so a sorted vector beats a tree (one small allocation, no nodes). Beside it, once
+/// The writes to one location, sorted by transaction. Most locations have one writer, so a
+/// sorted vector beats a tree, and the first write is kept inline: a location written once
+/// allocates nothing (on one thread, the allocations of a block of 1,226 transfers' first
+/// writes took a tenth of Block-STM's time; perf, mainnet 15274915). Beside it, once
 /// a balance delta was written here, the transactions whose entry is not a delta, so that the
 /// write beneath a run of deltas (all a plain transfer's recipient needs) is found without
 /// walking them; `None` while every entry is a plain write (storage slots, most accounts),
 /// which saves a second allocation per location.
 #[derive(Debug, Default)]
 struct Versions {
-    entries: Vec<(TxIdx, Entry)>,
+    entries: SmallVec<[(TxIdx, Entry); 1]>,
     not_deltas: Option<Vec<TxIdx>>,
 }
 

@@ -174,17 +174,37 @@ const SPARES: usize = 64;
 /// locations must not leave its memory to every later one.
 const SPARE_CAPACITY: usize = 32;
 
-impl Spares {
-    fn keep<T>(spares: &mut Vec<T>, mut container: T, capacity: usize, clear: fn(&mut T)) {
-        if spares.len() < SPARES && capacity <= SPARE_CAPACITY {
-            clear(&mut container);
-            spares.push(container);
-        }
+/// A container a worker can keep emptied for its next execution.
+trait Spare {
+    fn capacity(&self) -> usize;
+    fn clear(&mut self);
+}
+
+impl<T> Spare for Vec<T> {
+    fn capacity(&self) -> usize {
+        Vec::capacity(self)
     }
 
-    fn keep_state(&mut self, state: EvmState) {
-        let capacity = state.capacity();
-        Self::keep(&mut self.states, state, capacity, EvmState::clear);
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
+}
+
+impl Spare for EvmState {
+    fn capacity(&self) -> usize {
+        EvmState::capacity(self)
+    }
+
+    fn clear(&mut self) {
+        EvmState::clear(self);
+    }
+}
+
+/// Keeps `container` emptied among `spares`, unless they are enough or it grew too large.
+fn keep<T: Spare>(spares: &mut Vec<T>, mut container: T) {
+    if spares.len() < SPARES && container.capacity() <= SPARE_CAPACITY {
+        container.clear();
+        spares.push(container);
     }
 }
 
@@ -212,7 +232,7 @@ impl<'a, DB: StateProvider> VmDb<'a, DB> {
     pub(crate) fn recycle(&mut self, returned: Vec<Garbage>) {
         for garbage in returned {
             match garbage {
-                Garbage::State(state) => self.spares.keep_state(state),
+                Garbage::State(state) => keep(&mut self.spares.states, state),
                 Garbage::Execution(execution) => {
                     let Execution {
                         state,
@@ -220,11 +240,9 @@ impl<'a, DB: StateProvider> VmDb<'a, DB> {
                         writes,
                         ..
                     } = *execution;
-                    self.spares.keep_state(state);
-                    let capacity = reads.capacity();
-                    Spares::keep(&mut self.spares.reads, reads, capacity, Vec::clear);
-                    let capacity = writes.capacity();
-                    Spares::keep(&mut self.spares.writes, writes, capacity, Vec::clear);
+                    keep(&mut self.spares.states, state);
+                    keep(&mut self.spares.reads, reads);
+                    keep(&mut self.spares.writes, writes);
                 }
             }
         }
@@ -697,19 +715,18 @@ mod tests {
         let mut spares = Spares::default();
         let mut state = EvmState::default();
         state.insert(Address::ZERO, Account::default());
-        spares.keep_state(state);
+        keep(&mut spares.states, state);
         assert!(spares.states.first().is_some_and(EvmState::is_empty));
         // A container grown past the bound is freed, not kept.
         let mut big = EvmState::default();
         for byte in 0..=u8::try_from(SPARE_CAPACITY).unwrap() {
             big.insert(Address::with_last_byte(byte), Account::default());
         }
-        spares.keep_state(big);
+        keep(&mut spares.states, big);
         assert_eq!(spares.states.len(), 1);
         for _ in 0..SPARES + 1 {
             let writes = vec![(Location::Account(Address::ZERO), Value::Account(None))];
-            let capacity = writes.capacity();
-            Spares::keep(&mut spares.writes, writes, capacity, Vec::clear);
+            keep(&mut spares.writes, writes);
         }
         assert_eq!(spares.writes.len(), SPARES);
         assert!(spares.writes.iter().all(Vec::is_empty));
