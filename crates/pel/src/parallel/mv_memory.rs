@@ -288,8 +288,7 @@ enum Fee {
 /// One transaction's fee, on a cache line of its own: neighbouring transactions run on
 /// different workers.
 #[derive(Debug, Default)]
-#[repr(align(64))]
-struct FeeSlot(Mutex<Option<Fee>>);
+struct FeeSlot(Line<Mutex<Option<Fee>>>);
 
 impl FeeSlot {
     fn lock(&self) -> MutexGuard<'_, Option<Fee>> {

@@ -9,7 +9,7 @@
 //! between tasks, keeping the emptied containers for its next executions (see
 //! `vm::Spares`).
 
-use super::vm::Execution;
+use super::{padded::Padded, vm::Execution};
 use revm::{database::OnStateHook, state::EvmState};
 use std::sync::{
     Arc, Mutex,
@@ -28,9 +28,8 @@ pub(crate) enum Garbage {
     Execution(Box<Execution>),
 }
 
-/// One worker's queue of memory to free, on its own cache line.
+/// One worker's queue of returned memory.
 #[derive(Debug, Default)]
-#[repr(align(128))]
 struct Queue {
     items: Mutex<Vec<Garbage>>,
     filled: AtomicBool,
@@ -40,7 +39,8 @@ struct Queue {
 /// committed.
 #[derive(Debug)]
 pub(crate) struct Returns {
-    queues: Vec<Queue>,
+    /// Each on lines of its own: the committer fills them while their workers poll them.
+    queues: Vec<Padded<Queue>>,
     owner: AtomicUsize,
 }
 
@@ -48,7 +48,7 @@ impl Returns {
     /// Queues for `workers` workers; worker 0 is the committer.
     pub(crate) fn new(workers: usize) -> Arc<Self> {
         Arc::new(Self {
-            queues: (0..workers).map(|_| Queue::default()).collect(),
+            queues: (0..workers).map(|_| Padded::default()).collect(),
             owner: AtomicUsize::new(0),
         })
     }
