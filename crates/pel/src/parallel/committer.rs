@@ -324,7 +324,7 @@ where
         // What the parallel phase kept as balance deltas is paid on the state as committed so
         // far, the way revm would have: the beneficiary's fee if the transaction left the
         // beneficiary alone, and a plain transfer's amount to its lazily read recipient.
-        let mut credits = Vec::with_capacity(2);
+        let mut fee_credit = None;
         if changes.contains_key(&self.beneficiary) {
             // The worker paid the fee into its own change of the beneficiary, which includes
             // every fee below it: those owed must reach the state first.
@@ -332,10 +332,9 @@ where
         } else if let Some(owed) = &mut self.fees_pending {
             *owed = owed.saturating_add(execution.fee);
         } else {
-            credits.push((self.beneficiary, execution.fee));
+            fee_credit = Some((self.beneficiary, execution.fee));
         }
-        credits.extend(execution.lazy_credit.take());
-        for (address, amount) in credits {
+        for (address, amount) in fee_credit.into_iter().chain(execution.lazy_credit.take()) {
             if let Some(deferred) = &mut self.deferred
                 && (deferred.credit(address, amount, base))
                     .map_err(|error| fail(BlockExecutionError::other(error)))?

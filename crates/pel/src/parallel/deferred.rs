@@ -19,11 +19,11 @@ use super::vm::{BaseState, VmError};
 use crate::{BlockInput, StateProvider};
 use alloy_primitives::{
     Address, U256,
-    map::{AddressMap, AddressSet},
+    map::{AddressMap, AddressSet, B256Map, Entry},
 };
 use revm::{
     database::{AccountStatus, BundleAccount, BundleState, states::StorageSlot},
-    state::{Account, AccountInfo, EvmState, EvmStorageSlot, TransactionId},
+    state::{Account, AccountInfo, Bytecode, EvmState, EvmStorageSlot, TransactionId},
 };
 
 /// The deferred accounts of a block, and those that go through `State`.
@@ -33,6 +33,27 @@ pub(crate) struct Deferred {
     through_state: AddressSet,
     /// The bundle entry of each deferred account so far.
     accounts: AddressMap<BundleAccount>,
+    /// What the bundle needs of the entries, kept as they change: a pass over thousands of
+    /// entries at the end of the block would read each again from memory.
+    tally: Tally,
+}
+
+/// What [`Deferred::add_to`] needs of the entries, kept up to date as they change.
+#[derive(Debug, Default)]
+struct Tally {
+    /// The accounts whose info came back to (or began at) its value before the block: the only
+    /// entries that can end as they began. Noted when it comes back, not at every change while
+    /// it stays (a contract whose storage alone changes would be noted thousands of times).
+    same_info: Vec<Address>,
+    /// The slots that came back to their value before the block: the only slots that can end
+    /// as they began.
+    same_slots: Vec<(Address, U256)>,
+    /// The storage slots of all entries.
+    slots: usize,
+    /// The code of the deferred accounts that did not exist before the block, by hash, with
+    /// how many of them have it: revm adds it to the bundle's contracts. A deferred account's
+    /// code never changes; one handed to `State` no longer counts.
+    new_codes: B256Map<(Bytecode, usize)>,
 }
 
 /// How a transaction's touched account goes through the commit.
@@ -75,6 +96,7 @@ impl Deferred {
         Self {
             through_state,
             accounts,
+            tally: Tally::default(),
         }
     }
 
@@ -100,7 +122,10 @@ impl Deferred {
             if not_plain.contains(address) {
                 self.through_state.insert(*address);
                 let route = match self.accounts.remove(address) {
-                    Some(entry) => Route::Promoted(as_one_change(entry)),
+                    Some(entry) => {
+                        self.tally.promoted(&entry);
+                        Route::Promoted(as_one_change(entry))
+                    }
                     None => Route::State,
                 };
                 through.push((*address, route));
@@ -109,11 +134,15 @@ impl Deferred {
             let credit = (code_only.iter())
                 .find(|(read, _)| read == address)
                 .map(|(_, credit)| *credit);
-            let entry = self.accounts.entry(*address).or_insert_with(|| {
-                let before = (!account.is_loaded_as_not_existing())
-                    .then(|| moved_out(account.original_info_mut()));
-                first_entry(before)
-            });
+            let (entry, created) = match self.accounts.entry(*address) {
+                Entry::Occupied(entry) => (entry.into_mut(), false),
+                Entry::Vacant(entry) => {
+                    let before = (!account.is_loaded_as_not_existing())
+                        .then(|| moved_out(account.original_info_mut()));
+                    (entry.insert(first_entry(before)), true)
+                }
+            };
+            let was_same = !created && entry.info == entry.original_info;
             match credit {
                 // revm's balance and nonce are as read, plus the credit: the credit goes onto
                 // the account as committed instead.
@@ -122,11 +151,20 @@ impl Deferred {
             }
             for (key, slot) in &account.storage {
                 if slot.is_changed() {
-                    (entry.storage.entry(*key))
-                        .or_insert(StorageSlot::new_changed(slot.original_value, U256::ZERO))
-                        .present_value = slot.present_value;
+                    let kept = match entry.storage.entry(*key) {
+                        Entry::Occupied(kept) => kept.into_mut(),
+                        Entry::Vacant(new) => {
+                            self.tally.slots += 1;
+                            new.insert(StorageSlot::new_changed(slot.original_value, U256::ZERO))
+                        }
+                    };
+                    kept.present_value = slot.present_value;
+                    if !kept.is_changed() {
+                        self.tally.same_slots.push((*address, *key));
+                    }
                 }
             }
+            self.tally.noted(*address, entry, created, was_same);
         }
         through
     }
@@ -142,13 +180,13 @@ impl Deferred {
         if self.through_state.contains(&address) {
             return Ok(false);
         }
-        let entry = match self.accounts.entry(address) {
-            alloy_primitives::map::Entry::Occupied(entry) => entry.into_mut(),
-            alloy_primitives::map::Entry::Vacant(entry) => {
-                entry.insert(first_entry(base.basic(address)?))
-            }
+        let (entry, created) = match self.accounts.entry(address) {
+            Entry::Occupied(entry) => (entry.into_mut(), false),
+            Entry::Vacant(entry) => (entry.insert(first_entry(base.basic(address)?)), true),
         };
+        let was_same = !created && entry.info == entry.original_info;
         credit_entry(entry, amount);
+        self.tally.noted(address, entry, created, was_same);
         Ok(true)
     }
 
@@ -156,6 +194,7 @@ impl Deferred {
     /// returns the changes to commit.
     pub(crate) fn promote_all(&mut self) -> EvmState {
         let accounts = std::mem::take(&mut self.accounts);
+        self.tally = Tally::default();
         self.through_state.extend(accounts.keys().copied());
         (accounts.into_iter())
             .map(|(address, entry)| (address, as_one_change(entry)))
@@ -169,30 +208,80 @@ impl Deferred {
     /// block's own changes reached an account kept out of `State`, and `bundle` is left
     /// incomplete.
     pub(crate) fn add_to(self, bundle: &mut BundleState) -> Result<(), Address> {
-        let mut accounts = self.accounts;
-        accounts.retain(|_, entry| {
-            entry.storage.retain(|_, slot| slot.is_changed());
-            entry.info != entry.original_info || !entry.storage.is_empty()
-        });
-        for entry in accounts.values() {
-            if entry.original_info.is_none()
-                && let Some(info) = &entry.info
-                && let Some(code) = &info.code
+        let Self {
+            mut accounts,
+            tally,
+            ..
+        } = self;
+        let mut slots = tally.slots;
+        // A slot that ended as it began came back at its last change; then so did an account.
+        for (address, key) in tally.same_slots {
+            if let Some(entry) = accounts.get_mut(&address)
+                && entry
+                    .storage
+                    .get(&key)
+                    .is_some_and(|slot| !slot.is_changed())
             {
-                bundle
-                    .contracts
-                    .entry(info.code_hash)
-                    .or_insert_with(|| code.clone());
+                entry.storage.remove(&key);
+                slots = slots.saturating_sub(1);
             }
         }
+        for address in tally.same_info {
+            if let Some(entry) = accounts.get(&address)
+                && entry.info == entry.original_info
+                && entry.storage.is_empty()
+            {
+                accounts.remove(&address);
+            }
+        }
+        for (hash, (code, accounts)) in tally.new_codes {
+            if accounts > 0 {
+                bundle.contracts.entry(hash).or_insert(code);
+            }
+        }
+        let mut size = accounts.len() + slots;
         for (address, entry) in std::mem::take(&mut bundle.state) {
+            size += entry.size_hint();
             if accounts.insert(address, entry).is_some() {
                 return Err(address);
             }
         }
-        bundle.state_size = accounts.values().map(BundleAccount::size_hint).sum();
+        bundle.state_size = size;
         bundle.state = accounts;
         Ok(())
+    }
+}
+
+impl Tally {
+    /// Notes the entry of `address` as just changed (`created`: first changed now;
+    /// `was_same`: its info was at its value before the block until this change).
+    fn noted(&mut self, address: Address, entry: &BundleAccount, created: bool, was_same: bool) {
+        if !was_same && entry.info == entry.original_info {
+            self.same_info.push(address);
+        }
+        if created
+            && entry.original_info.is_none()
+            && let Some(info) = &entry.info
+            && let Some(code) = &info.code
+        {
+            match self.new_codes.get_mut(&info.code_hash) {
+                Some((_, accounts)) => *accounts += 1,
+                None => {
+                    self.new_codes.insert(info.code_hash, (code.clone(), 1));
+                }
+            }
+        }
+    }
+
+    /// Forgets the entry of an account handed to `State`.
+    fn promoted(&mut self, entry: &BundleAccount) {
+        self.slots = self.slots.saturating_sub(entry.storage.len());
+        if entry.original_info.is_none()
+            && let Some(info) = &entry.info
+            && let Some((_, accounts)) = self.new_codes.get_mut(&info.code_hash)
+        {
+            *accounts = accounts.saturating_sub(1);
+        }
     }
 }
 
@@ -434,6 +523,69 @@ mod tests {
         );
         assert!(bundle.contracts.contains_key(&KECCAK_EMPTY));
         assert_eq!(bundle.state_size, 1);
+    }
+
+    #[test]
+    fn what_changed_back_leaves_the_bundle_and_its_size() {
+        let mut deferred = deferred();
+        let mut first = EvmState::default();
+        first.insert(
+            A,
+            touched(Some(info(10, 1)), info(9, 1), &[(1, 0, 5), (2, 3, 4)]),
+        );
+        first.insert(B, touched(Some(info(1, 1)), info(2, 1), &[(7, 1, 2)]));
+        deferred.take(&mut first, &[], &[]);
+        let mut second = EvmState::default();
+        // A's slot 1 is back at 0; B's balance and slot both are back where they began.
+        second.insert(A, touched(Some(info(9, 1)), info(8, 1), &[(1, 5, 0)]));
+        second.insert(B, touched(Some(info(2, 1)), info(1, 1), &[(7, 2, 1)]));
+        deferred.take(&mut second, &[], &[]);
+        let mut bundle = BundleState::default();
+        deferred.add_to(&mut bundle).unwrap();
+        assert!(!bundle.state.contains_key(&B));
+        let a = &bundle.state[&A];
+        assert_eq!(a.storage.keys().collect::<Vec<_>>(), [&U256::from(2)]);
+        assert_eq!(
+            bundle.state_size,
+            bundle
+                .state
+                .values()
+                .map(BundleAccount::size_hint)
+                .sum::<usize>()
+        );
+        assert_eq!(bundle.state_size, 2);
+    }
+
+    #[test]
+    fn an_account_whose_storage_alone_changes_is_noted_once() {
+        let mut deferred = deferred();
+        for value in 1..=100 {
+            let mut changes = EvmState::default();
+            let slots = [(value, 0, value)];
+            changes.insert(A, touched(Some(info(10, 1)), info(10, 1), &slots));
+            deferred.take(&mut changes, &[], &[]);
+        }
+        assert_eq!(deferred.tally.same_info, [A]);
+        assert!(deferred.tally.same_slots.is_empty());
+        let mut bundle = BundleState::default();
+        deferred.add_to(&mut bundle).unwrap();
+        assert_eq!(bundle.state[&A].storage.len(), 100);
+        assert_eq!(bundle.state_size, 101);
+    }
+
+    #[test]
+    fn a_new_account_handed_to_state_leaves_its_code_to_state() {
+        let mut deferred = deferred();
+        let mut created = EvmState::default();
+        created.insert(B, touched(None, info(3, 0), &[(1, 0, 2)]));
+        deferred.take(&mut created, &[], &[]);
+        let mut destroyed = EvmState::default();
+        destroyed.insert(B, touched(Some(info(3, 0)), info(0, 0), &[]));
+        deferred.take(&mut destroyed, &[B], &[]);
+        let mut bundle = BundleState::default();
+        deferred.add_to(&mut bundle).unwrap();
+        assert!(bundle.contracts.is_empty() && bundle.state.is_empty());
+        assert_eq!(bundle.state_size, 0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! What the block says about its transactions before any of them runs: which ones depend on
-//! each other, and which ones are worth starting before their turn.
+//! What the block says about its transactions before any of them runs: which ones are worth
+//! starting before their turn. (Those that depend on each other through their sender are
+//! found by the fallback's survey, in the same pass as the chains it judges.)
 
 use super::mv_memory::TxIdx;
 use crate::BlockInput;
@@ -23,21 +24,6 @@ const HEAVY_GAS_SHARE: (u64, u64) = (2, 5);
 /// early execution of each (and a second one if it read what a lower transaction writes).
 const MAX_EARLY: usize = 4;
 
-/// For each transaction, the previous transaction from the same sender: it reads the nonce
-/// and balance that one writes, so running it earlier would only be aborted.
-pub(crate) fn sender_hints(block: &BlockInput) -> Vec<Option<TxIdx>> {
-    let mut last = alloy_primitives::map::AddressMap::with_capacity_and_hasher(
-        block.transactions.len(),
-        Default::default(),
-    );
-    block
-        .transactions
-        .iter()
-        .enumerate()
-        .map(|(index, tx)| last.insert(tx.signer(), index))
-        .collect()
-}
-
 /// The transactions that should start at once rather than in their turn, heaviest guess
 /// first: those with the most calldata (at least [`HEAVY_INPUT_BYTES`]), then those with the
 /// largest gas limits (at least [`HEAVY_GAS_SHARE`] of the block's). In index order such
@@ -46,20 +32,21 @@ pub(crate) fn sender_hints(block: &BlockInput) -> Vec<Option<TxIdx>> {
 /// Started at once, it runs beside the rest. Even at a tenth of the block that pays:
 /// 18988207's transaction 23 of 186 (93 KB) takes 41% of its execution time.
 pub(crate) fn early_transactions(block: &BlockInput) -> Vec<TxIdx> {
-    let txs = &block.transactions;
-    let mut heavy: Vec<(usize, TxIdx)> = (txs.iter().enumerate())
-        .map(|(index, tx)| (tx.input().len(), index))
-        .filter(|&(bytes, _)| bytes >= HEAVY_INPUT_BYTES)
-        .collect();
-    heavy.sort_unstable_by(|a, b| b.cmp(a));
     let (share, of) = HEAVY_GAS_SHARE;
     let least_gas = block.header.gas_limit / of * share;
-    // Those with large calldata are in `heavy` already.
-    let mut large: Vec<(u64, TxIdx)> = (txs.iter().enumerate())
-        .filter(|(_, tx)| tx.input().len() < HEAVY_INPUT_BYTES)
-        .map(|(index, tx)| (tx.gas_limit(), index))
-        .filter(|&(gas, _)| least_gas > 0 && gas >= least_gas)
-        .collect();
+    let mut heavy: Vec<(usize, TxIdx)> = Vec::new();
+    let mut large: Vec<(u64, TxIdx)> = Vec::new();
+    // One pass: on blocks of thousands of transactions each costs tens of microseconds.
+    for (index, tx) in block.transactions.iter().enumerate() {
+        let bytes = tx.input().len();
+        if bytes >= HEAVY_INPUT_BYTES {
+            heavy.push((bytes, index));
+        } else if least_gas > 0 && tx.gas_limit() >= least_gas {
+            // Those with large calldata are in `heavy` already.
+            large.push((tx.gas_limit(), index));
+        }
+    }
+    heavy.sort_unstable_by(|a, b| b.cmp(a));
     large.sort_unstable_by(|a, b| b.cmp(a));
     let by_input = heavy.into_iter().map(|(_, index)| index);
     let by_gas = large.into_iter().map(|(_, index)| index);
@@ -107,12 +94,6 @@ mod tests {
             ommers: Vec::new(),
             withdrawals: None,
         }
-    }
-
-    #[test]
-    fn each_transaction_is_hinted_at_its_senders_previous_one() {
-        let hints = sender_hints(&block(&[(1, 0), (2, 0), (1, 0), (1, 0), (3, 0)]));
-        assert_eq!(hints, vec![None, None, Some(0), Some(2), None]);
     }
 
     #[test]

@@ -42,8 +42,9 @@ use alloy_evm::{
 use committer::Committer;
 pub use dependency::DependencyGraph;
 use executor::{Shared, Stop, TxSlot};
+use fallback::Survey;
 pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
-use mv_memory::MvMemory;
+use mv_memory::{MvMemory, TxIdx};
 use padded::{Line, Padded};
 use receipt::PrecomputedBloom;
 use revm::{
@@ -218,27 +219,34 @@ where
     DB::Error: Send + Sync + 'static,
 {
     let threads = config.threads.clamp(1, block.transactions.len().max(1));
-    if config.fallback == Fallback::Auto {
-        if threads < 2 {
-            return run_sequential(chain, block, db, Mode::OneThread, scope);
-        }
-        if let Some(why) = unprofitable(block) {
-            return run_sequential(chain, block, db, Mode::Unprofitable(why), scope);
-        }
+    if config.fallback == Fallback::Auto && threads < 2 {
+        return run_sequential(chain, block, db, Mode::OneThread, scope);
+    }
+    let survey = Survey::of(block, config.fallback == Fallback::Auto);
+    if let Some(why) = survey.unprofitable {
+        return run_sequential(chain, block, db, Mode::Unprofitable(why), scope);
     }
     let max_executions = block
         .transactions
         .len()
         .saturating_mul(MAX_EXECUTIONS_PER_TX);
-    block_stm(
-        chain,
-        block,
-        &db,
+    let plan = Plan {
         threads,
-        config.fallback,
-        scope,
+        fallback: config.fallback,
         max_executions,
-    )
+        sender_hints: &survey.sender_hints,
+    };
+    block_stm(chain, block, &db, &plan, scope)
+}
+
+/// How Block-STM is to run a block, decided before it starts.
+struct Plan<'a> {
+    threads: usize,
+    fallback: Fallback,
+    /// Past this many executions the block is too contended and runs in order.
+    max_executions: usize,
+    /// Each transaction's previous one from the same sender (see [`Survey`]).
+    sender_hints: &'a [Option<TxIdx>],
 }
 
 fn run_sequential<DB>(
@@ -294,15 +302,19 @@ fn block_stm<DB>(
     chain: &Chain,
     block: &BlockInput,
     db: &DB,
-    threads: usize,
-    fallback: Fallback,
+    plan: &Plan<'_>,
     scope: Scope,
-    max_executions: usize,
 ) -> Result<(BlockOutput, ParallelStats), ExecuteError>
 where
     DB: StateProvider + Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
+    let &Plan {
+        threads,
+        fallback,
+        max_executions,
+        sender_hints,
+    } = plan;
     let evm_env = chain.evm_env(&block.header);
     let (block_env, cfg_env) = (evm_env.block_env.clone(), evm_env.cfg_env.clone());
     let spurious_dragon = cfg_env.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
@@ -322,7 +334,7 @@ where
         let start = Instant::now();
         let base = vm::BaseState::new(db, executor.evm().db());
         let tx_count = block.transactions.len();
-        let scheduler = Scheduler::new(tx_count, &hints::sender_hints(block));
+        let scheduler = Scheduler::new(tx_count, sender_hints);
         // The committing worker takes its tasks in order; the others share the early ones.
         let mut early = vec![Vec::new(); threads];
         if threads > 1 {

@@ -67,27 +67,32 @@ impl Scheduler {
     /// transaction `j` most likely reads what `i` writes (the same sender, say): `j` then waits
     /// for `i`'s first execution instead of running early on stale reads and aborting.
     pub(crate) fn new(tx_count: usize, hints: &[Option<TxIdx>]) -> Self {
-        let mut states: Vec<TxState> = (0..tx_count)
-            .map(|_| TxState {
-                status: Status::ReadyToExecute(0),
-                dependents: Vec::new(),
+        let mut txs: Vec<Line<Mutex<TxState>>> = (0..tx_count)
+            .map(|_| {
+                Line(Mutex::new(TxState {
+                    status: Status::ReadyToExecute(0),
+                    dependents: Vec::new(),
+                }))
             })
             .collect();
+        // Not shared yet: no locking.
+        fn state(txs: &mut [Line<Mutex<TxState>>], tx: TxIdx) -> Option<&mut TxState> {
+            let line = txs.get_mut(tx)?;
+            Some(line.0.get_mut().unwrap_or_else(|p| p.into_inner()))
+        }
         for (tx, hint) in hints.iter().enumerate() {
-            if let Some(blocking) = hint
-                && *blocking < tx
-                && let Some(blocking_state) = states.get_mut(*blocking)
+            if let Some(blocking) = *hint
+                && blocking < tx
+                && let Some(blocking_state) = state(&mut txs, blocking)
             {
                 blocking_state.dependents.push(tx);
-                if let Some(state) = states.get_mut(tx) {
+                if let Some(state) = state(&mut txs, tx) {
                     state.status = Status::Aborting(0);
                 }
             }
         }
         Self {
-            txs: (states.into_iter())
-                .map(|state| Line(Mutex::new(state)))
-                .collect(),
+            txs,
             decrease_cnt: AtomicUsize::new(0),
             done: AtomicBool::new(tx_count == 0),
             execution_idx: Padded(AtomicUsize::new(0)),

@@ -1,6 +1,6 @@
 //! Block-STM giving up part-way through a block, and the beneficiary's fees paid at once.
 
-use super::{Fallback, Mode, ParallelStats, block_stm};
+use super::{Fallback, Mode, ParallelStats, Plan, Survey, Unprofitable, block_stm};
 use crate::{
     BlockInput, BlockOutput, Chain, InMemoryState, PreAccount, sequential, sequential::Scope,
 };
@@ -93,16 +93,14 @@ fn forced_with_stats(
     threads: usize,
     bound: usize,
 ) -> (BlockOutput, ParallelStats) {
-    block_stm(
-        chain,
-        block,
-        state,
+    let survey = Survey::of(block, false);
+    let plan = Plan {
         threads,
-        Fallback::Never,
-        Scope::Block,
-        bound,
-    )
-    .unwrap()
+        fallback: Fallback::Never,
+        max_executions: bound,
+        sender_hints: &survey.sender_hints,
+    };
+    block_stm(chain, block, state, &plan, Scope::Block).unwrap()
 }
 
 /// `TXS` plain transfers from as many senders to one receiver, each paying a fee.
@@ -228,4 +226,19 @@ fn transfers_with_calldata_into_an_account_without_code_do_not_depend_on_each_ot
         // The workers count their executions in batches: none is lost.
         assert!(stats.executions >= TXS, "{stats:?}");
     }
+}
+
+#[test]
+fn each_transaction_is_hinted_at_its_senders_previous_one() {
+    let receiver = Address::repeat_byte(0xb0);
+    let transactions = ([1, 2, 1, 1, 3].map(Address::with_last_byte).into_iter())
+        .map(|sender| transfer(sender, receiver, 1, 10, 0))
+        .collect();
+    let block = london_block(transactions);
+    let survey = Survey::of(&block, false);
+    assert_eq!(survey.sender_hints, [None, None, Some(0), Some(2), None]);
+    // Judged, these five transfers are too little work: no hints then.
+    let judged = Survey::of(&block, true);
+    assert_eq!(judged.unprofitable, Some(Unprofitable::Small));
+    assert!(judged.sender_hints.is_empty());
 }
