@@ -4,6 +4,7 @@
 use super::{
     bloom::BloomHasher,
     committer::Committer,
+    locks::lock,
     mv_memory::{Blocked, MvMemory, TxIdx, Version},
     padded::Line,
     returns::Returns,
@@ -106,13 +107,11 @@ where
     }
 
     fn slot(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxSlot>> {
-        self.slots
-            .get(tx)
-            .map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()))
+        self.slots.get(tx).map(|slot| lock(slot))
     }
 
     pub(crate) fn stop_with(&self, stop: Stop) {
-        let mut current = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+        let mut current = lock(self.stop);
         current.get_or_insert(stop);
         self.scheduler.halt();
     }

@@ -22,6 +22,7 @@ mod dependency;
 mod executor;
 mod fallback;
 mod hints;
+mod locks;
 mod mv_memory;
 mod observed;
 mod padded;
@@ -385,7 +386,7 @@ where
         stats.validations = scheduler.counters.validations.load(Ordering::Relaxed);
         stats.validation_aborts = scheduler.counters.aborts.load(Ordering::Relaxed);
         stats.suspensions = scheduler.counters.suspensions.load(Ordering::Relaxed);
-        let take_stop = || stop.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let take_stop = || locks::lock(&stop).take();
         let mut stopped = take_stop();
         if stopped.is_none() {
             // Whatever the workers left uncommitted when the scheduler finished is final now.

@@ -14,8 +14,8 @@
 //! The fees are kept beside the locations, one slot per transaction, so that the workers do
 //! not all write to the beneficiary's one list of versions under one lock.
 
-use super::padded::Line;
 use super::publications::{LocationBloom, Publications};
+use super::{locks::lock, padded::Line};
 use alloy_primitives::{Address, B256, U256};
 use hashbrown::HashTable;
 use revm::state::AccountInfo;
@@ -292,10 +292,7 @@ struct FeeSlot(Line<Mutex<Option<Fee>>>);
 
 impl FeeSlot {
     fn lock(&self) -> MutexGuard<'_, Option<Fee>> {
-        // Poisoned only if a worker panicked; the block then fails with that panic.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.0)
     }
 }
 
@@ -431,12 +428,7 @@ impl MvMemory {
         let index = ((hash >> 32) as usize) % SHARDS;
         // In range by the modulo above.
         #[allow(clippy::indexing_slicing)]
-        let shard = &self.shards[index];
-        // A poisoned shard means a worker panicked while holding it; the block then fails with
-        // that panic, so nothing read here reaches a result.
-        shard
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.shards[index])
     }
 
     /// The filter word and bit of a location's hash, from bits above the low ones a shard's

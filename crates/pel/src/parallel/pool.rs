@@ -12,10 +12,11 @@
 //! hundreds), so a block calls its helpers up before it is set up: they wake while it builds
 //! its multi-version memory and scheduler, and wait for their work spinning.
 
+use super::locks::{lock, wait};
 use std::{
     panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
     sync::{
-        Arc, Condvar, Mutex, MutexGuard,
+        Arc, Condvar, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
@@ -169,7 +170,7 @@ impl Inbox {
                 self.posted.store(false, Ordering::Relaxed);
                 return job;
             }
-            slot = self.arrived.wait(slot).unwrap_or_else(|p| p.into_inner());
+            slot = wait(&self.arrived, slot);
         }
     }
 }
@@ -197,18 +198,9 @@ impl Latch {
     fn wait(&self) {
         let mut running = lock(&self.running);
         while *running > 0 {
-            running = self
-                .finished
-                .wait(running)
-                .unwrap_or_else(|p| p.into_inner());
+            running = wait(&self.finished, running);
         }
     }
-}
-
-/// A lock that a panic elsewhere does not poison for the pool: what it guards stays
-/// consistent (a job slot, a count, a list).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// An idle helper, or else a new one; `None` if none is idle and the system refuses a thread.

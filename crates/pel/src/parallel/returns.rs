@@ -9,7 +9,7 @@
 //! between tasks, keeping the emptied containers for its next executions (see
 //! `vm::Spares`).
 
-use super::{padded::Padded, vm::Execution};
+use super::{locks::lock, padded::Padded, vm::Execution};
 use revm::{database::OnStateHook, state::EvmState};
 use std::sync::{
     Arc, Mutex,
@@ -63,8 +63,7 @@ impl Returns {
     pub(crate) fn take_returned(&self, worker: usize) -> Vec<Garbage> {
         match self.queues.get(worker) {
             Some(queue) if queue.filled.load(Ordering::Relaxed) => {
-                let items =
-                    std::mem::take(&mut *queue.items.lock().unwrap_or_else(|p| p.into_inner()));
+                let items = std::mem::take(&mut *lock(&queue.items));
                 queue.filled.store(false, Ordering::Relaxed);
                 items
             }
@@ -74,7 +73,7 @@ impl Returns {
 
     fn send(&self, worker: usize, items: &mut Vec<Garbage>) {
         if let Some(queue) = self.queues.get(worker) {
-            let mut queued = queue.items.lock().unwrap_or_else(|p| p.into_inner());
+            let mut queued = lock(&queue.items);
             queued.append(items);
             queue.filled.store(true, Ordering::Relaxed);
         }

@@ -9,6 +9,7 @@
 //! transactions above it. The block is done when both indices are past the last transaction,
 //! no task is in flight, and no index was lowered meanwhile.
 
+use super::locks::{get_mut, lock};
 use super::mv_memory::{Incarnation, TxIdx, Version};
 use super::padded::{Line, Padded};
 use std::sync::{
@@ -78,7 +79,7 @@ impl Scheduler {
         // Not shared yet: no locking.
         fn state(txs: &mut [Line<Mutex<TxState>>], tx: TxIdx) -> Option<&mut TxState> {
             let line = txs.get_mut(tx)?;
-            Some(line.0.get_mut().unwrap_or_else(|p| p.into_inner()))
+            Some(get_mut(&mut line.0))
         }
         for (tx, hint) in hints.iter().enumerate() {
             if let Some(blocking) = *hint
@@ -103,10 +104,7 @@ impl Scheduler {
     }
 
     fn tx(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxState>> {
-        // A poisoned lock means a worker panicked; the block fails with that panic.
-        self.txs
-            .get(tx)
-            .map(|state| state.lock().unwrap_or_else(|p| p.into_inner()))
+        self.txs.get(tx).map(|state| lock(state))
     }
 
     /// Whether every transaction is executed and validated, or the run was stopped.
