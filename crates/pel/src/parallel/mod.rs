@@ -316,8 +316,6 @@ where
         max_executions,
         sender_hints,
     } = plan;
-    // Woken now, the helpers are ready when the setup below is done.
-    let crew = pool::call_up(threads);
     let evm_env = chain.evm_env(&block.header);
     let (block_env, cfg_env) = (evm_env.block_env.clone(), evm_env.cfg_env.clone());
     let spurious_dragon = cfg_env.spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
@@ -376,7 +374,7 @@ where
             returns: &returns,
         };
         let helper = |worker| shared.work_guarded(worker, None);
-        let ((), workers) = crew.run(&helper, || {
+        let ((), workers) = pool::run_workers(threads, &helper, || {
             shared.work_guarded(0, Some(&mut committer));
         });
         stats.threads = workers;

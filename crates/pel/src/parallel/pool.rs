@@ -7,82 +7,45 @@
 //! allocator's heap already warm. Helpers are taken from the idle ones, and started only when
 //! none is idle, so blocks run from several threads at once each get the workers they ask
 //! for; they are never stopped.
-//!
-//! Even a waiting helper takes tens of microseconds to wake (on a virtual machine, up to
-//! hundreds), so a block calls its helpers up before it is set up: they wake while it builds
-//! its multi-version memory and scheduler, and wait for their work spinning.
 
 use super::locks::{lock, wait};
 use std::{
     panic::{AssertUnwindSafe, catch_unwind, resume_unwind},
-    sync::{
-        Arc, Condvar, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::{Duration, Instant},
+    sync::{Arc, Condvar, Mutex},
 };
-
-/// How long a helper called up spins for its work before it waits on the system: longer than
-/// any block's setup (half a millisecond for thousands of transactions).
-const STANDBY_SPIN: Duration = Duration::from_millis(2);
 
 /// The helpers waiting for work, shared by every block of the process.
 static IDLE: Mutex<Vec<Arc<Inbox>>> = Mutex::new(Vec::new());
 
-/// The helpers of one block, called up before it is set up (see the module documentation).
-/// Dropped without running, it sends them back to the idle ones.
-pub(crate) struct Crew {
-    helpers: Vec<Arc<Inbox>>,
-}
-
-/// Calls up helpers for a block of `workers` workers, the calling thread included: each is
-/// woken now, and spins until [`Crew::run`] gives it its work. A helper that cannot be started
-/// is left out: Block-STM's workers share the tasks, so fewer of them only take longer.
-pub(crate) fn call_up(workers: usize) -> Crew {
-    let helpers: Vec<_> = (1..workers).map_while(|_| take_helper()).collect();
-    for helper in &helpers {
-        helper.send(Job::Standby);
+/// Runs `main` on this thread and `work(index)` for each index in `1..workers` on a helper,
+/// and returns `main`'s result once every helper is done with `work`, with the number of
+/// workers that ran, `main`'s included. A helper that cannot be started is left out:
+/// Block-STM's workers share the tasks, so fewer of them only take longer. A panic of `main`
+/// is resumed once the helpers are done.
+pub(crate) fn run_workers<R>(
+    workers: usize,
+    work: &(dyn Fn(usize) + Sync),
+    main: impl FnOnce() -> R,
+) -> (R, usize) {
+    let latch = Arc::new(Latch::default());
+    let task = TaskRef::new(work);
+    let mut ran = 1;
+    for index in 1..workers {
+        let Some(helper) = take_helper() else {
+            break;
+        };
+        latch.add_one();
+        helper.send(Job::Work {
+            task,
+            index,
+            latch: Arc::clone(&latch),
+        });
+        ran += 1;
     }
-    Crew { helpers }
-}
-
-impl Crew {
-    /// Runs `main` on this thread and `work(index)` on each helper, numbered from 1, and
-    /// returns `main`'s result once every helper is done with `work`, with the number of
-    /// workers that ran, `main`'s included. A panic of `main` is resumed once the helpers are
-    /// done.
-    pub(crate) fn run<R>(
-        mut self,
-        work: &(dyn Fn(usize) + Sync),
-        main: impl FnOnce() -> R,
-    ) -> (R, usize) {
-        let latch = Arc::new(Latch::default());
-        let task = TaskRef::new(work);
-        let helpers = std::mem::take(&mut self.helpers);
-        for (index, helper) in (1..).zip(&helpers) {
-            latch.add_one();
-            helper.send(Job::Work {
-                task,
-                index,
-                latch: Arc::clone(&latch),
-            });
-        }
-        let result = catch_unwind(AssertUnwindSafe(main));
-        // `task` borrows `work`, which this frame owns: no helper may still hold it on return.
-        latch.wait();
-        (
-            result.unwrap_or_else(|panic| resume_unwind(panic)),
-            helpers.len() + 1,
-        )
-    }
-}
-
-impl Drop for Crew {
-    fn drop(&mut self) {
-        for helper in self.helpers.drain(..) {
-            helper.send(Job::Release);
-        }
-    }
+    let result = catch_unwind(AssertUnwindSafe(main));
+    // `task` borrows `work`, which this frame owns: no helper may still hold it on return.
+    latch.wait();
+    (result.unwrap_or_else(|panic| resume_unwind(panic)), ran)
 }
 
 /// Drops `value` on a helper, so that the thread finishing the block does not spend the
@@ -100,7 +63,7 @@ pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
 struct TaskRef(*const (dyn Fn(usize) + Sync + 'static));
 
 // SAFETY: the pointee is `Sync`, so calling it from another thread is sound, and
-// `Crew::run` does not return before every helper it was sent to has finished calling it.
+// `run_workers` does not return before every helper it was sent to has finished calling it.
 unsafe impl Send for TaskRef {}
 
 impl TaskRef {
@@ -119,10 +82,6 @@ impl TaskRef {
 
 /// What a helper is asked to do.
 enum Job {
-    /// Wake: work follows soon (see [`call_up`]).
-    Standby,
-    /// Called up but not needed after all: back to the idle ones.
-    Release,
     /// Worker `index` of a block; counts `latch` down when done.
     Work {
         task: TaskRef,
@@ -133,41 +92,23 @@ enum Job {
     Drop(Box<dyn FnOnce() + Send>),
 }
 
-/// One helper's mailbox: at most one job, since a helper is given one only while idle or
-/// called up.
+/// One helper's mailbox: at most one job, since a helper is given one only while idle.
 #[derive(Default)]
 struct Inbox {
     job: Mutex<Option<Job>>,
     arrived: Condvar,
-    /// Whether `job` holds one, for a helper that spins instead of waiting.
-    posted: AtomicBool,
 }
 
 impl Inbox {
     fn send(&self, job: Job) {
-        let mut slot = lock(&self.job);
-        *slot = Some(job);
-        self.posted.store(true, Ordering::Release);
-        drop(slot);
+        *lock(&self.job) = Some(job);
         self.arrived.notify_one();
-    }
-
-    /// The next job, spinning for it up to [`STANDBY_SPIN`] before waiting on the system.
-    fn receive_soon(&self) -> Job {
-        let start = Instant::now();
-        while !self.posted.load(Ordering::Acquire) && start.elapsed() < STANDBY_SPIN {
-            for _ in 0..64 {
-                std::hint::spin_loop();
-            }
-        }
-        self.receive()
     }
 
     fn receive(&self) -> Job {
         let mut slot = lock(&self.job);
         loop {
             if let Some(job) = slot.take() {
-                self.posted.store(false, Ordering::Relaxed);
                 return job;
             }
             slot = wait(&self.arrived, slot);
@@ -222,19 +163,10 @@ fn start_helper() -> Option<Arc<Inbox>> {
 
 /// A helper's life: run each job, then wait among the idle for the next.
 fn serve(inbox: &Arc<Inbox>) {
-    let mut called_up = false;
     loop {
-        let job = if called_up {
-            inbox.receive_soon()
-        } else {
-            inbox.receive()
-        };
-        called_up = matches!(job, Job::Standby);
-        match job {
-            Job::Standby => {}
-            Job::Release => lock(&IDLE).push(Arc::clone(inbox)),
+        match inbox.receive() {
             Job::Work { task, index, latch } => {
-                // SAFETY: `Crew::run` keeps the task alive until `latch` is counted down.
+                // SAFETY: `run_workers` keeps the task alive until `latch` is counted down.
                 let work = unsafe { &*task.0 };
                 // The engine's workers catch their own panics; one here must still not leave
                 // the block waiting.
@@ -271,7 +203,7 @@ mod tests {
                     lock(&threads).push(std::thread::current().id());
                 }
             };
-            let (main, workers) = call_up(4).run(&work, || {
+            let (main, workers) = run_workers(4, &work, || {
                 work(0);
                 "main"
             });
@@ -296,36 +228,15 @@ mod tests {
             finished.fetch_add(1, Ordering::SeqCst);
         };
         let result = catch_unwind(AssertUnwindSafe(|| {
-            call_up(3).run(&work, || panic!("main fails"))
+            run_workers(3, &work, || panic!("main fails"))
         }));
         assert!(result.is_err());
         assert_eq!(finished.load(Ordering::SeqCst), 2);
     }
 
     #[test]
-    fn helpers_called_up_but_not_run_go_back_to_the_idle_ones() {
-        let crew = call_up(2);
-        let called = crew.helpers.first().map(Arc::clone).expect("a helper");
-        drop(crew);
-        // Other tests take idle helpers too, but give them back after their block.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let idle = || {
-            lock(&IDLE)
-                .iter()
-                .any(|helper| Arc::ptr_eq(helper, &called))
-        };
-        while !idle() {
-            assert!(
-                Instant::now() < deadline,
-                "the released helper never came back"
-            );
-            std::thread::yield_now();
-        }
-    }
-
-    #[test]
     fn a_panicking_helper_does_not_hang_the_block() {
         let work = |index: usize| assert!(index == 0, "helper fails");
-        assert_eq!(call_up(2).run(&work, || 7), (7, 2));
+        assert_eq!(run_workers(2, &work, || 7), (7, 2));
     }
 }
