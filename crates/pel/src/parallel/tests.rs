@@ -1,6 +1,8 @@
 //! Block-STM giving up part-way through a block, and the beneficiary's fees paid at once.
 
-use super::{Fallback, Mode, ParallelStats, Plan, Survey, Unprofitable, block_stm};
+use super::{
+    Fallback, Mode, ParallelStats, Plan, Survey, Unprofitable, block_stm, fallback::chains,
+};
 use crate::{
     BlockInput, BlockOutput, Chain, InMemoryState, PreAccount, sequential, sequential::Scope,
 };
@@ -241,4 +243,24 @@ fn each_transaction_is_hinted_at_its_senders_previous_one() {
     let judged = Survey::of(&block, true);
     assert_eq!(judged.unprofitable, Some(Unprofitable::Small));
     assert!(judged.sender_hints.is_empty());
+}
+
+#[test]
+fn the_survey_stops_where_one_chain_holds_most_of_the_block() {
+    let one = Address::with_last_byte(1);
+    let senders = std::iter::repeat_n(one, 10).chain((2..=5).map(Address::with_last_byte));
+    let transactions = (senders.enumerate())
+        .map(|(nth, sender)| transfer(sender, Address::with_last_byte(0x80 + nth as u8), 1, 10, 0))
+        .collect();
+    let block = london_block(transactions);
+    // Judged: from its ninth transaction on, the sender's chain holds 9 of the 14 transactions
+    // and as large a share of their gas, which no later transaction can undo.
+    let (hints, chained) = chains(&block, Some(14 * 21_000));
+    assert!(chained);
+    assert_eq!(hints.len(), 9);
+    // Not judged: every transaction's hint, and no verdict.
+    let (hints, chained) = chains(&block, None);
+    assert!(!chained);
+    assert_eq!(hints.len(), 14);
+    assert_eq!(&hints[8..11], [Some(7), Some(8), None]);
 }
