@@ -62,9 +62,10 @@ pub fn unprofitable(block: &BlockInput) -> Option<Unprofitable> {
     Survey::of(block, true).unprofitable
 }
 
-/// What one pass over a block's transactions shows before any of them runs. One pass, since
-/// on blocks of thousands of cheap transactions each pass with a map of their accounts costs
-/// a few percent of executing them (8,000 transfers: 0.25 ms for one map of their senders).
+/// What a look at a block's transactions shows before any of them runs: a pass without a map
+/// (the cheap signs), then one pass with the maps of senders and recipients. Only one with
+/// maps, since on blocks of thousands of cheap transactions each costs a few percent of
+/// executing them (8,000 transfers: 0.25 ms for one map of their senders).
 #[derive(Debug)]
 pub(crate) struct Survey {
     /// Whether and why the block is better run sequentially, if it was judged.
