@@ -144,6 +144,12 @@ fn bench_prints_a_table_and_writes_json_and_a_plot() {
         }
         assert_eq!(record["txs"], 1000);
         assert!(record["speedup"].as_f64().unwrap() > 0.0);
+        // The rounds' quartiles are speedups of real rounds, the lower one first.
+        let (q1, q3) = (
+            record["speedup_q1"].as_f64().unwrap(),
+            record["speedup_q3"].as_f64().unwrap(),
+        );
+        assert!(0.0 < q1 && q1 <= q3, "{record}");
     }
     // The counter is one chain: its ideal speedup is 1 on any thread count.
     let hot = records

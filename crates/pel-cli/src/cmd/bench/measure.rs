@@ -89,6 +89,9 @@ pub(crate) struct ParallelMeasurement {
     pub(crate) re_executions: usize,
     /// The speedup the block's dependency graph allows on this many threads.
     pub(crate) ideal_speedup: f64,
+    /// The lower and upper quartiles of the speedups of single rounds (a sequential run over
+    /// the parallel run that followed it): how far one measurement moves on this machine.
+    pub(crate) quartiles: (f64, f64),
     pub(crate) peak_rss: Option<u64>,
 }
 
@@ -165,17 +168,20 @@ pub(crate) fn measure(
             progress.inc(1);
         }
     }
+    // The rounds' speedups pair runs taken next to each other, before the medians sort them.
+    let sequential_median = median(&mut sequential.times.clone());
     Ok(Measurement {
         name: block.name.clone(),
         txs: block.block.transactions.len(),
         gas: reference.gas_used,
-        sequential: median(&mut sequential.times),
+        sequential: sequential_median,
         sequential_peak_rss: sequential.peak_rss,
         parallel: engines
             .iter()
             .zip(parallel)
             .map(|((threads, _), mut samples)| ParallelMeasurement {
                 threads: *threads,
+                quartiles: quartiles(&round_speedups(&sequential.times, &samples.times)),
                 time: median(&mut samples.times),
                 mode: samples.mode,
                 re_executions: median(&mut samples.re_executions),
@@ -213,7 +219,52 @@ impl Samples {
     }
 }
 
+/// Each round's sequential time over its parallel time, in the order the rounds ran.
+fn round_speedups(sequential: &[Duration], parallel: &[Duration]) -> Vec<f64> {
+    sequential
+        .iter()
+        .zip(parallel)
+        .map(|(s, p)| s.as_secs_f64() / p.as_secs_f64().max(1e-12))
+        .collect()
+}
+
+/// The lower and upper quartiles (nearest rank); `(0, 0)` of nothing.
+fn quartiles(values: &[f64]) -> (f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    // The value of rank ceil(p * n), counted from 1.
+    let at = |rank: usize| {
+        sorted
+            .get(rank.saturating_sub(1))
+            .copied()
+            .unwrap_or_default()
+    };
+    (at(n.div_ceil(4)), at((3 * n).div_ceil(4)))
+}
+
 fn median<T: Ord + Copy + Default>(values: &mut [T]) -> T {
     values.sort_unstable();
     values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quartiles_by_nearest_rank() {
+        assert_eq!(quartiles(&[]), (0.0, 0.0));
+        assert_eq!(quartiles(&[1.5]), (1.5, 1.5));
+        // Unsorted on purpose: the rounds come in the order they ran.
+        assert_eq!(quartiles(&[5.0, 1.0, 4.0, 2.0, 3.0]), (2.0, 4.0));
+        assert_eq!(quartiles(&[4.0, 1.0, 3.0, 2.0]), (1.0, 3.0));
+    }
+
+    #[test]
+    fn a_round_pairs_each_sequential_run_with_the_parallel_run_after_it() {
+        let ms = Duration::from_millis;
+        let speedups = round_speedups(&[ms(10), ms(20), ms(30)], &[ms(5), ms(20), ms(10)]);
+        assert_eq!(speedups, vec![2.0, 1.0, 3.0]);
+    }
 }

@@ -14,6 +14,10 @@ pub(crate) struct Record {
     pub(crate) sequential_ms: f64,
     pub(crate) parallel_ms: f64,
     pub(crate) speedup: f64,
+    /// The quartiles of the speedups of single rounds, each a sequential run and the parallel
+    /// run after it: the spread one measurement has on this machine.
+    pub(crate) speedup_q1: f64,
+    pub(crate) speedup_q3: f64,
     pub(crate) ideal_speedup: f64,
     pub(crate) efficiency: f64,
     pub(crate) mgas_per_s: f64,
@@ -39,6 +43,8 @@ pub(crate) fn records(source: &str, m: &Measurement) -> Vec<Record> {
                 sequential_ms: m.sequential.as_secs_f64() * 1e3,
                 parallel_ms: p.time.as_secs_f64() * 1e3,
                 speedup,
+                speedup_q1: p.quartiles.0,
+                speedup_q3: p.quartiles.1,
                 ideal_speedup: p.ideal_speedup,
                 efficiency: speedup / p.ideal_speedup,
                 mgas_per_s: m.gas as f64 / 1e6 / p.time.as_secs_f64().max(1e-12),
@@ -58,7 +64,7 @@ fn mib(bytes: u64) -> f64 {
 /// The table's header line.
 pub(crate) fn header() -> String {
     format!(
-        "{:<16} {:>6} {:>8} {:>9} {:>3} {:>9} {:>8} {:>6} {:>5} {:>7} {:>6} {:>11} {:>11}",
+        "{:<16} {:>6} {:>8} {:>9} {:>3} {:>9} {:>8} {:>11} {:>6} {:>5} {:>7} {:>6} {:>11} {:>11}",
         "block",
         "txs",
         "Mgas",
@@ -66,6 +72,7 @@ pub(crate) fn header() -> String {
         "thr",
         "par ms",
         "speedup",
+        "rounds IQR",
         "ideal",
         "eff",
         "Mgas/s",
@@ -82,7 +89,7 @@ pub(crate) fn row(r: &Record) -> String {
         _ => "-".to_owned(),
     };
     format!(
-        "{:<16} {:>6} {:>8.1} {:>9.2} {:>3} {:>9.2} {:>7.2}x {:>6.2} {:>5.2} {:>7.0} {:>6} {:>11} {:>11}",
+        "{:<16} {:>6} {:>8.1} {:>9.2} {:>3} {:>9.2} {:>7.2}x {:>11} {:>6.2} {:>5.2} {:>7.0} {:>6} {:>11} {:>11}",
         truncate(&r.name, 16),
         r.txs,
         r.gas as f64 / 1e6,
@@ -90,6 +97,7 @@ pub(crate) fn row(r: &Record) -> String {
         r.threads,
         r.parallel_ms,
         r.speedup,
+        format!("{:.2}-{:.2}", r.speedup_q1, r.speedup_q3),
         r.ideal_speedup,
         r.efficiency,
         r.mgas_per_s,
