@@ -65,6 +65,22 @@ where
     DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
 {
+    run_with(chain, block, db, scope, AlloyReceiptBuilder::default())
+}
+
+/// [`run`] with another receipt builder: the parallel engine's, when it runs a block in order.
+pub(crate) fn run_with<DB, R>(
+    chain: &Chain,
+    block: &BlockInput,
+    db: DB,
+    scope: Scope,
+    receipt_builder: R,
+) -> Result<BlockOutput, ExecuteError>
+where
+    DB: StateProvider + Debug,
+    DB::Error: Send + Sync + 'static,
+    R: ReceiptBuilder<Transaction = TxEnvelope, Receipt = ReceiptEnvelope>,
+{
     let mut state = State::builder()
         .with_database_ref(db)
         .with_bundle_update()
@@ -75,7 +91,7 @@ where
             block,
             &mut state,
             chain.evm_env(&block.header),
-            AlloyReceiptBuilder::default(),
+            receipt_builder,
             scope,
         )?;
         let mut outcomes = Vec::with_capacity(block.transactions.len());

@@ -24,8 +24,19 @@ fn assert_same(
     state: &InMemoryState,
     threads: usize,
 ) -> ParallelStats {
+    assert_same_with(chain, block, state, forced(threads))
+}
+
+/// [`assert_same`] with the parallel engine configured as `config` says.
+fn assert_same_with(
+    chain: &Chain,
+    block: &BlockInput,
+    state: &InMemoryState,
+    config: ParallelConfig,
+) -> ParallelStats {
+    let threads = config.threads;
     let expected = sequential::execute(chain, block, state);
-    let actual = execute(chain, block, state, forced(threads));
+    let actual = execute(chain, block, state, config);
     let (expected, (actual, stats)) = match (expected, actual) {
         (Ok(expected), Ok(actual)) => (expected, actual),
         (Err(expected), Err(actual)) => {
@@ -120,6 +131,37 @@ fn every_mainnet_fixture_matches_sequential() {
             assert_same(&chain, &fixture.block, &fixture.state, threads);
         }
     }
+}
+
+/// The parallel engine runs these blocks in order, with a receipt builder of its own (blooms
+/// from a memo of hashes): one thread, a small block, and the mainnet blocks it judges
+/// unprofitable.
+#[test]
+fn blocks_the_parallel_engine_runs_in_order_match_sequential() {
+    let chain = Chain::mainnet();
+    let auto = |threads| ParallelConfig {
+        threads,
+        fallback: Fallback::Auto,
+    };
+    let (block, state) = synthetic::unsealed(synthetic::Workload::Erc20, 120, 5);
+    let stats = assert_same_with(&chain, &block, &state, auto(1));
+    assert_eq!(stats.mode, Mode::OneThread);
+    let (block, state) = synthetic::unsealed(synthetic::Workload::Erc20, 3, 5);
+    let stats = assert_same_with(&chain, &block, &state, auto(2));
+    assert_eq!(
+        stats.mode,
+        Mode::Unprofitable(pel::parallel::Unprofitable::Small)
+    );
+    let Some(dir) = shared::fixtures_or_skip("fixtures/mainnet") else {
+        return;
+    };
+    let mut in_order = 0;
+    for fixture_dir in find_fixtures(&dir).unwrap() {
+        let fixture = load_fixture(&fixture_dir).unwrap();
+        let stats = assert_same_with(&chain, &fixture.block, &fixture.state, auto(2));
+        in_order += usize::from(stats.mode != Mode::Parallel);
+    }
+    assert!(in_order > 10, "{in_order} mainnet blocks ran in order");
 }
 
 #[test]
