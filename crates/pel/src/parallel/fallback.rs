@@ -15,7 +15,9 @@
 use super::{MIN_PARALLEL_TXS, mv_memory::TxIdx};
 use crate::BlockInput;
 use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
-use alloy_primitives::map::AddressMap;
+use alloy_primitives::{Address, map::FbBuildHasher};
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 
 /// Blocks expected to use less gas than this run sequentially.
 pub const MIN_PARALLEL_GAS: u64 = 4_000_000;
@@ -146,33 +148,121 @@ fn cheap_signs(block: &BlockInput, totals: &Totals) -> Option<Unprofitable> {
 /// plain transfers' recipients holds most of the block's transactions and most of its gas.
 /// A chain that does is found as soon as it does, and the pass stops there: a block that runs
 /// sequentially needs no hints (on 13287210's payout batch of 1,408 transactions the whole
-/// pass took 56 us, 1.5% of the block; stopped, 39 us).
+/// pass took 56 us, 1.5% of the block; stopped, 39 us). The judgement ends as soon as no chain
+/// can reach that share any more, and the hints go on alone.
+///
+/// The senders are found through a table of transaction indices (a sender stands for its
+/// first transaction, whose index keys the sender's values), 8 bytes per entry instead of an
+/// address map's 56, and so are the recipients. With address maps and no early end, this pass
+/// took 4.2 ms of a 46 ms block of 8,000 transfers on two threads; now 1.2 ms (15274915: 310
+/// -> 112 us).
 pub(super) fn chains(block: &BlockInput, total_gas: Option<u64>) -> (Vec<Option<TxIdx>>, bool) {
     let txs = &block.transactions;
+    let signers: Vec<Address> = txs.iter().map(|tx| tx.signer()).collect();
+    let signer = |index: TxIdx| signers.get(index).copied().unwrap_or_default();
+    let hasher = FbBuildHasher::<20>::default();
+    let mut senders: HashTable<TxIdx> = HashTable::with_capacity(txs.len());
+    // At a sender's first transaction: the sender's last transaction so far.
+    let mut last: Vec<TxIdx> = vec![0; txs.len()];
     let mut hints = Vec::with_capacity(txs.len());
-    // The heaviest chain through each sender and, for a plain transfer, its recipient: its
-    // transactions and their gas limits (gas used is known only after execution).
-    let mut through_sender: AddressMap<(Chain, Option<TxIdx>)> =
-        AddressMap::with_capacity_and_hasher(txs.len(), Default::default());
-    let mut through_recipient: AddressMap<Chain> = AddressMap::with_capacity_and_hasher(
-        if total_gas.is_some() { txs.len() } else { 0 },
-        Default::default(),
-    );
-    let share =
-        |part: u64, whole: u64| u128::from(part) * 100 > u128::from(whole) * MAX_CHAIN_PERCENT;
-    let mut heaviest = Chain::default();
+    let mut judge = total_gas.map(|total_gas| Judge::new(block, total_gas));
     for (index, tx) in txs.iter().enumerate() {
-        let (sender, last) = through_sender.entry(tx.signer()).or_default();
-        hints.push(last.replace(index));
-        let Some(total_gas) = total_gas else {
-            continue;
+        let address = signer(index);
+        let first = *(senders.entry(
+            hasher.hash_one(address),
+            |&first| signer(first) == address,
+            |&first| hasher.hash_one(signer(first)),
+        ))
+        .or_insert(index)
+        .get();
+        let previous = last
+            .get_mut(first)
+            .map(|last| std::mem::replace(last, index));
+        hints.push(previous.filter(|_| first != index));
+        if let Some(open) = &mut judge {
+            match open.add(first, tx) {
+                Verdict::Chained => return (hints, true),
+                Verdict::NoChain => judge = None,
+                Verdict::Open => {}
+            }
+        }
+    }
+    (hints, false)
+}
+
+/// The heaviest chains so far, while one may still hold most of the block.
+struct Judge {
+    /// At a sender's first transaction: the heaviest chain through the sender.
+    through_sender: Vec<Chain>,
+    /// Plain transfers' recipients, each with the heaviest chain through it, found through
+    /// `recipients`, a table of their positions here.
+    through_recipient: Vec<(Address, Chain)>,
+    recipients: HashTable<usize>,
+    /// The hasher of `recipients`: one instance, since each is seeded at random.
+    hasher: FbBuildHasher<20>,
+    heaviest: Chain,
+    /// The transactions and gas limits not yet added: at most what any chain can still gain.
+    left: Chain,
+    total: Chain,
+}
+
+/// What [`Judge::add`] knows after one more transaction.
+enum Verdict {
+    /// One chain holds most of the block's transactions and gas, whatever follows.
+    Chained,
+    /// No chain can reach that share any more.
+    NoChain,
+    /// Either may still be.
+    Open,
+}
+
+impl Judge {
+    fn new(block: &BlockInput, total_gas: u64) -> Self {
+        let txs = block.transactions.len();
+        let total = Chain {
+            txs: txs as u64,
+            gas: total_gas,
+        };
+        Self {
+            through_sender: vec![Chain::default(); txs],
+            // The judgement of a block of independent transactions ends after 40% of them.
+            through_recipient: Vec::with_capacity(txs / 2),
+            recipients: HashTable::with_capacity(txs / 2),
+            hasher: FbBuildHasher::default(),
+            heaviest: Chain::default(),
+            left: total,
+            total,
+        }
+    }
+
+    /// Adds `tx`, from the sender whose first transaction is `first`.
+    fn add(&mut self, first: TxIdx, tx: &Recovered<TxEnvelope>) -> Verdict {
+        let share =
+            |part: u64, whole: u64| u128::from(part) * 100 > u128::from(whole) * MAX_CHAIN_PERCENT;
+        let Some(sender) = self.through_sender.get_mut(first) else {
+            return Verdict::NoChain;
         };
         let mut chain = *sender;
         let recipient = match tx.to().filter(|_| is_plain(tx)) {
             Some(to) => {
-                let recipient = through_recipient.entry(to).or_default();
-                chain = chain.longest(*recipient);
-                Some(recipient)
+                let hasher = &self.hasher;
+                let through = &mut self.through_recipient;
+                let address = |at: usize| through.get(at).map(|(address, _)| *address);
+                let at = *(self.recipients.entry(
+                    hasher.hash_one(to),
+                    |&at| address(at) == Some(to),
+                    |&at| hasher.hash_one(address(at).unwrap_or_default()),
+                ))
+                .or_insert(through.len())
+                .get();
+                if at == through.len() {
+                    through.push((to, Chain::default()));
+                }
+                let recipient = through.get_mut(at).map(|(_, chain)| chain);
+                if let Some(recipient) = &recipient {
+                    chain = chain.longest(**recipient);
+                }
+                recipient
             }
             None => None,
         };
@@ -184,13 +274,24 @@ pub(super) fn chains(block: &BlockInput, total_gas: Option<u64>) -> (Vec<Option<
             *recipient = chain;
         }
         *sender = chain;
-        heaviest = heaviest.longest(chain);
-        // Both measures only grow: once they hold most of the block, they will at its end.
-        if share(heaviest.txs, txs.len() as u64) && share(heaviest.gas, total_gas) {
-            return (hints, true);
+        self.heaviest = self.heaviest.longest(chain);
+        self.left = Chain {
+            txs: self.left.txs.saturating_sub(1),
+            gas: self.left.gas.saturating_sub(tx.gas_limit()),
+        };
+        // Both measures only grow, each transaction adding to a chain one transaction and its
+        // gas limit at most.
+        let (heaviest, total) = (self.heaviest, self.total);
+        if share(heaviest.txs, total.txs) && share(heaviest.gas, total.gas) {
+            Verdict::Chained
+        } else if !share(heaviest.txs + self.left.txs, total.txs)
+            || !share(heaviest.gas.saturating_add(self.left.gas), total.gas)
+        {
+            Verdict::NoChain
+        } else {
+            Verdict::Open
         }
     }
-    (hints, false)
 }
 
 /// Whether `tx` is a plain value transfer: a call without calldata.

@@ -264,3 +264,50 @@ fn the_survey_stops_where_one_chain_holds_most_of_the_block() {
     assert_eq!(hints.len(), 14);
     assert_eq!(&hints[8..11], [Some(7), Some(8), None]);
 }
+
+#[test]
+fn the_judgement_ends_only_where_no_chain_can_hold_most_of_the_block() {
+    let one = Address::with_last_byte(1);
+    let block_of = |distinct: u8, chained: usize| {
+        let senders = (2..2 + distinct)
+            .map(Address::with_last_byte)
+            .chain(std::iter::repeat_n(one, chained));
+        let transactions = (senders.enumerate())
+            .map(|(nth, sender)| {
+                transfer(sender, Address::with_last_byte(0x80 + nth as u8), 1, 10, 0)
+            })
+            .collect();
+        london_block(transactions)
+    };
+    // A chain that forms at the block's very end: 7 of 10 is more than 60%.
+    let block = block_of(3, 7);
+    let (hints, chained) = chains(&block, Some(10 * 21_000));
+    assert!(chained);
+    assert_eq!(hints.len(), 10);
+    // 6 of 10 is not; the judgement ends early, and every hint is still there.
+    let block = block_of(4, 6);
+    let (hints, chained) = chains(&block, Some(10 * 21_000));
+    assert!(!chained);
+    assert_eq!(
+        hints,
+        [
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(4),
+            Some(5),
+            Some(6),
+            Some(7),
+            Some(8)
+        ]
+    );
+    // Through a recipient: plain transfers from ten senders into one account.
+    let into_one = (0..10)
+        .map(|nth| transfer(Address::with_last_byte(0x10 + nth), one, 1, 10, 0))
+        .collect();
+    let (hints, chained) = chains(&london_block(into_one), Some(10 * 21_000));
+    assert!(chained);
+    assert!(hints.iter().all(Option::is_none));
+}
