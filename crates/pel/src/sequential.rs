@@ -28,7 +28,13 @@ where
     DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
 {
-    run(chain, block, db, Scope::Block)
+    run(
+        chain,
+        block,
+        db,
+        Scope::Block,
+        AlloyReceiptBuilder::default(),
+    )
 }
 
 /// Executes only `block`'s transactions in its header's environment: no system calls before
@@ -42,7 +48,13 @@ where
     DB: StateProvider + Debug,
     DB::Error: Send + Sync + 'static,
 {
-    run(chain, block, db, Scope::Transactions)
+    run(
+        chain,
+        block,
+        db,
+        Scope::Transactions,
+        AlloyReceiptBuilder::default(),
+    )
 }
 
 /// How much of a block an execution covers.
@@ -54,22 +66,9 @@ pub(crate) enum Scope {
     Transactions,
 }
 
-/// Executes `block` to the extent `scope` says.
-pub(crate) fn run<DB>(
-    chain: &Chain,
-    block: &BlockInput,
-    db: DB,
-    scope: Scope,
-) -> Result<BlockOutput, ExecuteError>
-where
-    DB: StateProvider + Debug,
-    DB::Error: Send + Sync + 'static,
-{
-    run_with(chain, block, db, scope, AlloyReceiptBuilder::default())
-}
-
-/// [`run`] with another receipt builder: the parallel engine's, when it runs a block in order.
-pub(crate) fn run_with<DB, R>(
+/// Executes `block` to the extent `scope` says, building receipts with `receipt_builder`:
+/// alloy's for the sequential engine, the parallel engine's own when it runs a block in order.
+pub(crate) fn run<DB, R>(
     chain: &Chain,
     block: &BlockInput,
     db: DB,

@@ -167,14 +167,7 @@ pub(super) fn chains(block: &BlockInput, total_gas: Option<u64>) -> (Vec<Option<
     let mut hints = Vec::with_capacity(txs.len());
     let mut judge = total_gas.map(|total_gas| Judge::new(block, total_gas));
     for (index, tx) in txs.iter().enumerate() {
-        let address = signer(index);
-        let first = *(senders.entry(
-            hasher.hash_one(address),
-            |&first| signer(first) == address,
-            |&first| hasher.hash_one(signer(first)),
-        ))
-        .or_insert(index)
-        .get();
+        let first = position(&mut senders, &hasher, signer(index), signer, index);
         let previous = last
             .get_mut(first)
             .map(|last| std::mem::replace(last, index));
@@ -188,6 +181,24 @@ pub(super) fn chains(block: &BlockInput, total_gas: Option<u64>) -> (Vec<Option<
         }
     }
     (hints, false)
+}
+
+/// Where `address` is in `table`, a table of positions whose addresses `address_at` gives;
+/// `new` (inserted) if it is not there yet.
+fn position(
+    table: &mut HashTable<usize>,
+    hasher: &FbBuildHasher<20>,
+    address: Address,
+    address_at: impl Fn(usize) -> Address,
+    new: usize,
+) -> usize {
+    *(table.entry(
+        hasher.hash_one(address),
+        |&at| address_at(at) == address,
+        |&at| hasher.hash_one(address_at(at)),
+    ))
+    .or_insert(new)
+    .get()
 }
 
 /// The heaviest chains so far, while one may still hold most of the block.
@@ -245,16 +256,15 @@ impl Judge {
         let mut chain = *sender;
         let recipient = match tx.to().filter(|_| is_plain(tx)) {
             Some(to) => {
-                let hasher = &self.hasher;
                 let through = &mut self.through_recipient;
-                let address = |at: usize| through.get(at).map(|(address, _)| *address);
-                let at = *(self.recipients.entry(
-                    hasher.hash_one(to),
-                    |&at| address(at) == Some(to),
-                    |&at| hasher.hash_one(address(at).unwrap_or_default()),
-                ))
-                .or_insert(through.len())
-                .get();
+                let address = |at: usize| through.get(at).map(|(a, _)| *a).unwrap_or_default();
+                let at = position(
+                    &mut self.recipients,
+                    &self.hasher,
+                    to,
+                    address,
+                    through.len(),
+                );
                 if at == through.len() {
                     through.push((to, Chain::default()));
                 }

@@ -262,7 +262,7 @@ where
     DB::Error: Send + Sync + 'static,
 {
     let start = Instant::now();
-    let output = sequential::run_with(chain, block, db, scope, PrecomputedBloom::default())?;
+    let output = sequential::run(chain, block, db, scope, PrecomputedBloom::default())?;
     let stats = ParallelStats {
         mode,
         threads: 1,

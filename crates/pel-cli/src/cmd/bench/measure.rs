@@ -179,14 +179,17 @@ pub(crate) fn measure(
         parallel: engines
             .iter()
             .zip(parallel)
-            .map(|((threads, _), mut samples)| ParallelMeasurement {
-                threads: *threads,
-                quartiles: quartiles(&round_speedups(&sequential.times, &samples.times)),
-                time: median(&mut samples.times),
-                mode: samples.mode,
-                re_executions: median(&mut samples.re_executions),
-                ideal_speedup: graph.ideal_speedup(*threads),
-                peak_rss: samples.peak_rss,
+            .map(|((threads, _), mut samples)| {
+                let quartiles = quartiles(&round_speedups(&sequential.times, &samples.times));
+                ParallelMeasurement {
+                    threads: *threads,
+                    quartiles,
+                    time: median(&mut samples.times),
+                    mode: samples.mode,
+                    re_executions: median(&mut samples.re_executions),
+                    ideal_speedup: graph.ideal_speedup(*threads),
+                    peak_rss: samples.peak_rss,
+                }
             })
             .collect(),
     })
