@@ -43,8 +43,8 @@ use alloy_evm::{
 use committer::Committer;
 pub use dependency::DependencyGraph;
 use executor::{Shared, Stop, TxSlot};
-use fallback::Survey;
 pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
+use fallback::{Recipients, Survey};
 use mv_memory::{MvMemory, TxIdx};
 use padded::{Line, Padded};
 use receipt::PrecomputedBloom;
@@ -223,7 +223,9 @@ where
     if config.fallback == Fallback::Auto && threads < 2 {
         return run_sequential(chain, block, db, Mode::OneThread, scope);
     }
-    let survey = Survey::of(block, config.fallback == Fallback::Auto);
+    let recipients =
+        (config.fallback == Fallback::Auto).then(|| Recipients::new(chain, block, &db));
+    let survey = Survey::of(block, recipients.as_ref());
     if let Some(why) = survey.unprofitable {
         return run_sequential(chain, block, db, Mode::Unprofitable(why), scope);
     }

@@ -1,7 +1,8 @@
 //! Block-STM giving up part-way through a block, and the beneficiary's fees paid at once.
 
 use super::{
-    Fallback, Mode, ParallelStats, Plan, Survey, Unprofitable, block_stm, fallback::chains,
+    Fallback, Mode, ParallelStats, Plan, Recipients, Survey, Unprofitable, block_stm,
+    fallback::chains,
 };
 use crate::{
     BlockInput, BlockOutput, Chain, InMemoryState, PreAccount, sequential, sequential::Scope,
@@ -95,7 +96,7 @@ fn forced_with_stats(
     threads: usize,
     bound: usize,
 ) -> (BlockOutput, ParallelStats) {
-    let survey = Survey::of(block, false);
+    let survey = Survey::of::<InMemoryState>(block, None);
     let plan = Plan {
         threads,
         fallback: Fallback::Never,
@@ -237,10 +238,14 @@ fn each_transaction_is_hinted_at_its_senders_previous_one() {
         .map(|sender| transfer(sender, receiver, 1, 10, 0))
         .collect();
     let block = london_block(transactions);
-    let survey = Survey::of(&block, false);
+    let survey = Survey::of::<InMemoryState>(&block, None);
     assert_eq!(survey.sender_hints, [None, None, Some(0), Some(2), None]);
     // Judged, these five transfers are too little work: no hints then.
-    let judged = Survey::of(&block, true);
+    let state = InMemoryState::default();
+    let judged = Survey::of(
+        &block,
+        Some(&Recipients::new(&Chain::mainnet(), &block, &state)),
+    );
     assert_eq!(judged.unprofitable, Some(Unprofitable::Small));
     assert!(judged.sender_hints.is_empty());
 }
@@ -255,11 +260,13 @@ fn the_survey_stops_where_one_chain_holds_most_of_the_block() {
     let block = london_block(transactions);
     // Judged: from its ninth transaction on, the sender's chain holds 9 of the 14 transactions
     // and as large a share of their gas, which no later transaction can undo.
-    let (hints, chained) = chains(&block, Some(14 * 21_000));
+    let state = InMemoryState::default();
+    let recipients = Recipients::new(&Chain::mainnet(), &block, &state);
+    let (hints, chained) = chains(&block, Some((14 * 21_000, &recipients)));
     assert!(chained);
     assert_eq!(hints.len(), 9);
     // Not judged: every transaction's hint, and no verdict.
-    let (hints, chained) = chains(&block, None);
+    let (hints, chained) = chains::<InMemoryState>(&block, None);
     assert!(!chained);
     assert_eq!(hints.len(), 14);
     assert_eq!(&hints[8..11], [Some(7), Some(8), None]);
@@ -279,14 +286,20 @@ fn the_judgement_ends_only_where_no_chain_can_hold_most_of_the_block() {
             .collect();
         london_block(transactions)
     };
+    let state = InMemoryState::default();
+    let chain = Chain::mainnet();
+    let judge = |block: &BlockInput| {
+        let recipients = Recipients::new(&chain, block, &state);
+        chains(block, Some((10 * 21_000, &recipients)))
+    };
     // A chain that forms at the block's very end: 7 of 10 is more than 60%.
     let block = block_of(3, 7);
-    let (hints, chained) = chains(&block, Some(10 * 21_000));
+    let (hints, chained) = judge(&block);
     assert!(chained);
     assert_eq!(hints.len(), 10);
     // 6 of 10 is not; the judgement ends early, and every hint is still there.
     let block = block_of(4, 6);
-    let (hints, chained) = chains(&block, Some(10 * 21_000));
+    let (hints, chained) = judge(&block);
     assert!(!chained);
     assert_eq!(
         hints,
@@ -303,11 +316,47 @@ fn the_judgement_ends_only_where_no_chain_can_hold_most_of_the_block() {
             Some(8)
         ]
     );
-    // Through a recipient: plain transfers from ten senders into one account.
-    let into_one = (0..10)
-        .map(|nth| transfer(Address::with_last_byte(0x10 + nth), one, 1, 10, 0))
-        .collect();
-    let (hints, chained) = chains(&london_block(into_one), Some(10 * 21_000));
+    // Through a recipient: plain transfers from ten senders into one account (a precompile's
+    // address, which is never read lazily).
+    let block = into(one, 1);
+    let (hints, chained) = judge(&block);
     assert!(chained);
     assert!(hints.iter().all(Option::is_none));
+}
+
+/// Ten plain transfers of `value` wei from as many senders into `recipient`.
+fn into(recipient: Address, value: u64) -> BlockInput {
+    let transactions = (0..10)
+        .map(|nth| transfer(Address::with_last_byte(0x10 + nth), recipient, value, 10, 0))
+        .collect();
+    london_block(transactions)
+}
+
+#[test]
+fn transfers_into_one_account_are_a_chain_only_if_it_has_code_or_they_are_read_in_full() {
+    let (exchange, contract) = (Address::repeat_byte(0xd0), Address::repeat_byte(0xc0));
+    let mut state = InMemoryState::default();
+    fund(&mut state, exchange);
+    let code = revm::bytecode::Bytecode::new_raw(vec![0x00].into());
+    let info = AccountInfo::default().with_code(code);
+    let storage = Default::default();
+    state.insert_account(contract, PreAccount { info, storage });
+    let chain = Chain::mainnet();
+    let chained = |block: &BlockInput| {
+        let recipients = Recipients::new(&chain, block, &state);
+        chains(block, Some((10 * 21_000, &recipients))).1
+    };
+    // Deposits into an account without code are balance deltas: no chain, whether it exists
+    // or not.
+    assert!(!chained(&into(exchange, 1)));
+    assert!(!chained(&into(Address::repeat_byte(0xe0), 1)));
+    // Into a contract, whose code runs on each, or without value (no delta, so read in
+    // full), they are one.
+    assert!(chained(&into(contract, 1)));
+    assert!(chained(&into(exchange, 0)));
+    // So they are before Spurious Dragon, where nothing is read lazily.
+    let mut block = into(exchange, 1);
+    block.header.number = 2_000_000;
+    block.header.timestamp = 1_470_000_000;
+    assert!(chained(&block));
 }
