@@ -33,6 +33,15 @@ pub(crate) type TxSlot = Option<Box<Execution>>;
 /// executions is then passed by at most this many per other worker.
 const COUNT_BATCH: usize = 8;
 
+/// A worker's validations and the aborts among them, added to the scheduler's counters when
+/// it finishes: counted there one by one, the workers would take the counters' cache line
+/// from each other at every validation.
+#[derive(Debug, Default)]
+struct Validated {
+    validations: usize,
+    aborts: usize,
+}
+
 /// Why the workers stopped before finishing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stop {
@@ -142,6 +151,7 @@ where
         let mut early = self.early.get(worker).into_iter().flatten().copied();
         // This worker's executions not yet in the shared count.
         let mut uncounted = 0;
+        let mut counted = Validated::default();
         while !self.scheduler.done() {
             if let Some(committer) = committer.as_deref_mut() {
                 committer.commit_ready(self);
@@ -163,7 +173,7 @@ where
                         }
                     }
                 }
-                Some(Task::Validate(version)) => self.validate(version),
+                Some(Task::Validate(version)) => self.validate(version, &mut counted),
                 None => {
                     let next = (early.by_ref())
                         .find_map(|tx| self.scheduler.try_execute_early(tx))
@@ -177,6 +187,11 @@ where
             };
         }
         self.executions.fetch_add(uncounted, Ordering::Relaxed);
+        let counters = &self.scheduler.counters;
+        counters
+            .validations
+            .fetch_add(counted.validations, Ordering::Relaxed);
+        counters.aborts.fetch_add(counted.aborts, Ordering::Relaxed);
     }
 
     fn try_execute(
@@ -227,7 +242,7 @@ where
         }
     }
 
-    fn validate(&self, version: Version) -> Option<Task> {
+    fn validate(&self, version: Version, counted: &mut Validated) -> Option<Task> {
         let now = self.mv.published();
         let valid = match self.slot(version.tx).as_deref_mut() {
             Some(Some(execution)) => {
@@ -241,19 +256,13 @@ where
         };
         let aborted = !valid && self.scheduler.try_validation_abort(version);
         if aborted {
-            self.scheduler
-                .counters
-                .aborts
-                .fetch_add(1, Ordering::Relaxed);
+            counted.aborts += 1;
             if let Some(Some(execution)) = self.slot(version.tx).as_deref() {
                 self.mv
                     .convert_writes_to_estimates(version.tx, &execution.writes);
             }
         }
-        self.scheduler
-            .counters
-            .validations
-            .fetch_add(1, Ordering::Relaxed);
+        counted.validations += 1;
         self.scheduler.finish_validation(version.tx, aborted)
     }
 }
