@@ -13,12 +13,12 @@
 //!   run one after another anyway. A recipient without code ties nothing together when the
 //!   transfers into it are read lazily (see `lazy_recipient` in the parent module).
 
-use super::{MIN_PARALLEL_TXS, lazy_recipient, mv_memory::TxIdx};
+use super::{MIN_PARALLEL_TXS, codeless, lazy_recipient, mv_memory::TxIdx};
 use crate::{BlockInput, StateProvider};
 use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, map::FbBuildHasher};
 use hashbrown::HashTable;
-use revm::primitives::{KECCAK_EMPTY, hardfork::SpecId};
+use revm::primitives::hardfork::SpecId;
 use std::hash::BuildHasher;
 
 /// Blocks expected to use less gas than this run sequentially.
@@ -102,9 +102,7 @@ impl<'a, DB: StateProvider> Recipients<'a, DB> {
     /// Whether the account at `address` has code before the block; one that cannot be read
     /// counts as having it, so that the transfers into it count as a chain.
     fn has_code(&self, address: Address) -> bool {
-        (self.db.basic_ref(address)).map_or(true, |info| {
-            info.is_some_and(|info| info.code_hash != KECCAK_EMPTY)
-        })
+        (self.db.basic_ref(address)).map_or(true, |info| !codeless(info.as_ref()))
     }
 }
 

@@ -281,7 +281,8 @@ where
 /// depends on the transaction alone (exchange deposits often carry a byte or a memo). Not for
 /// the sender itself, the beneficiary, precompile-range addresses, or before Spurious Dragon
 /// (where touching an empty account has other effects). Whether the recipient has code is
-/// found by the worker that executes the transaction, which reads it anyway.
+/// found by the worker that executes the transaction, which reads it anyway (see
+/// [`codeless`]).
 fn lazy_recipient(
     tx: &alloy_consensus::transaction::Recovered<alloy_consensus::TxEnvelope>,
     beneficiary: alloy_primitives::Address,
@@ -296,6 +297,14 @@ fn lazy_recipient(
         && to != beneficiary
         && to.as_slice().iter().take(18).any(|byte| *byte != 0);
     plain.then_some(to)
+}
+
+/// Whether a lazily read recipient, as found below the transaction (`None`: it does not
+/// exist), has no code, so that the transfer into it is a balance delta: the worker's test
+/// when it executes the transfer, and the survey's when it judges whether transfers into one
+/// account form a chain.
+fn codeless(info: Option<&revm::state::AccountInfo>) -> bool {
+    info.is_none_or(|info| info.code_hash == revm::primitives::KECCAK_EMPTY)
 }
 
 /// Block-STM. When it gives up (past the bound on executions, or under [`Fallback::Auto`] on

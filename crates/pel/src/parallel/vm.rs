@@ -316,7 +316,7 @@ impl<DB: StateProvider> Database for VmDb<'_, DB> {
                 Some((_, info)) => info.clone(),
                 None => self.base.basic(address)?,
             };
-            if underlying.is_none_or(|info| info.code_hash == KECCAK_EMPTY) {
+            if super::codeless(underlying.as_ref()) {
                 // Its balance is not observed: the transfer becomes a balance delta.
                 self.lazy_applied = true;
                 let version = below.map(|(version, _)| version);
