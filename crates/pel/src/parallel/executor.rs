@@ -6,7 +6,6 @@ use super::{
     committer::Committer,
     locks::lock,
     mv_memory::{Blocked, MvMemory, TxIdx, Version},
-    padded::Line,
     returns::Returns,
     scheduler::{Scheduler, Task},
     vm::{self, BaseState, Execution, VmDb},
@@ -56,7 +55,8 @@ pub(crate) enum Stop {
 /// Everything the workers of one block share.
 #[derive(Debug)]
 pub(crate) struct Shared<'a, DB: StateProvider + std::fmt::Debug> {
-    pub(crate) scheduler: &'a Scheduler,
+    /// The scheduler, which also keeps each transaction's [`TxSlot`].
+    pub(crate) scheduler: &'a Scheduler<TxSlot>,
     pub(crate) mv: &'a MvMemory,
     pub(crate) base: &'a BaseState<'a, DB>,
     /// The block's transactions, turned into revm's environment when executed.
@@ -67,7 +67,6 @@ pub(crate) struct Shared<'a, DB: StateProvider + std::fmt::Debug> {
     /// For each worker, the transactions it starts before taking tasks in order (see
     /// `hints::early_transactions`).
     pub(crate) early: &'a [Vec<TxIdx>],
-    pub(crate) slots: &'a [Line<Mutex<TxSlot>>],
     pub(crate) block_env: &'a BlockEnv,
     pub(crate) cfg_env: &'a CfgEnv,
     pub(crate) beneficiary: Address,
@@ -116,7 +115,7 @@ where
     }
 
     fn slot(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxSlot>> {
-        self.slots.get(tx).map(|slot| lock(slot))
+        self.scheduler.slot(tx)
     }
 
     pub(crate) fn stop_with(&self, stop: Stop) {

@@ -42,11 +42,11 @@ use alloy_evm::{
 };
 use committer::Committer;
 pub use dependency::DependencyGraph;
-use executor::{Shared, Stop, TxSlot};
+use executor::{Shared, Stop};
 pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
 use fallback::{Recipients, Survey};
 use mv_memory::{MvMemory, TxIdx};
-use padded::{Line, Padded};
+use padded::Padded;
 use receipt::PrecomputedBloom;
 use revm::{
     database::{State, states::bundle_state::BundleRetention},
@@ -357,7 +357,6 @@ where
             }
         }
         let mv = MvMemory::new(tx_count, beneficiary);
-        let slots: Vec<Line<Mutex<TxSlot>>> = (0..tx_count).map(|_| Line::default()).collect();
         let stop = Mutex::new(None);
         let executions = Padded(AtomicUsize::new(0));
         let returns = returns::Returns::new(threads);
@@ -375,7 +374,6 @@ where
             base: &base,
             transactions: &block.transactions,
             spurious_dragon,
-            slots: &slots,
             block_env: &block_env,
             cfg_env: &cfg_env,
             beneficiary,
@@ -456,7 +454,7 @@ where
             ..
         } = committer;
         stats.graph = (stats.mode == Mode::Parallel).then_some(graph);
-        pool::drop_in_background((mv, slots, scheduler, returns));
+        pool::drop_in_background((mv, scheduler, returns));
         let (receipts, gas_used, blob_gas_used) = sequential::finish(executor, scope)?;
         stats.commit_time = time + start.elapsed();
         (receipts, outcomes, gas_used, blob_gas_used, deferred)

@@ -35,6 +35,16 @@ struct TxState {
     dependents: Vec<TxIdx>,
 }
 
+/// One transaction's state and the slot its executions leave their output in (`S`), on one
+/// cache line: the worker that finishes an execution writes both, and the committer reads
+/// both, so on lines of their own each would move a second line between the cores per
+/// transaction.
+#[derive(Debug)]
+struct TxEntry<S> {
+    state: Mutex<TxState>,
+    slot: Mutex<S>,
+}
+
 /// A unit of work for a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Task {
@@ -50,11 +60,12 @@ pub(crate) struct Counters {
     pub(crate) suspensions: AtomicUsize,
 }
 
-/// The scheduler of one block. What every task writes is on lines of its own (see
-/// [`super::padded`]); the rest, read by every task, shares one.
+/// The scheduler of one block, keeping beside each transaction's state a slot of type `S`
+/// for its output. What every task writes is on lines of its own (see [`super::padded`]); the
+/// rest, read by every task, shares one.
 #[derive(Debug)]
-pub(crate) struct Scheduler {
-    txs: Vec<Line<Mutex<TxState>>>,
+pub(crate) struct Scheduler<S> {
+    txs: Vec<Line<TxEntry<S>>>,
     decrease_cnt: AtomicUsize,
     done: AtomicBool,
     execution_idx: Padded<AtomicUsize>,
@@ -63,23 +74,26 @@ pub(crate) struct Scheduler {
     pub(crate) counters: Padded<Counters>,
 }
 
-impl Scheduler {
+impl<S: Default> Scheduler<S> {
     /// A scheduler for `tx_count` transactions. `hints[j] = Some(i)` (with `i < j`) says that
     /// transaction `j` most likely reads what `i` writes (the same sender, say): `j` then waits
     /// for `i`'s first execution instead of running early on stale reads and aborting.
     pub(crate) fn new(tx_count: usize, hints: &[Option<TxIdx>]) -> Self {
-        let mut txs: Vec<Line<Mutex<TxState>>> = (0..tx_count)
+        let mut txs: Vec<Line<TxEntry<S>>> = (0..tx_count)
             .map(|_| {
-                Line(Mutex::new(TxState {
-                    status: Status::ReadyToExecute(0),
-                    dependents: Vec::new(),
-                }))
+                Line(TxEntry {
+                    state: Mutex::new(TxState {
+                        status: Status::ReadyToExecute(0),
+                        dependents: Vec::new(),
+                    }),
+                    slot: Mutex::default(),
+                })
             })
             .collect();
         // Not shared yet: no locking.
-        fn state(txs: &mut [Line<Mutex<TxState>>], tx: TxIdx) -> Option<&mut TxState> {
+        fn state<S>(txs: &mut [Line<TxEntry<S>>], tx: TxIdx) -> Option<&mut TxState> {
             let line = txs.get_mut(tx)?;
-            Some(get_mut(&mut line.0))
+            Some(get_mut(&mut line.0.state))
         }
         for (tx, hint) in hints.iter().enumerate() {
             if let Some(blocking) = *hint
@@ -102,9 +116,16 @@ impl Scheduler {
             counters: Padded::default(),
         }
     }
+}
 
+impl<S> Scheduler<S> {
     fn tx(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxState>> {
-        self.txs.get(tx).map(|state| lock(state))
+        self.txs.get(tx).map(|entry| lock(&entry.state))
+    }
+
+    /// Transaction `tx`'s slot, locked.
+    pub(crate) fn slot(&self, tx: TxIdx) -> Option<MutexGuard<'_, S>> {
+        self.txs.get(tx).map(|entry| lock(&entry.slot))
     }
 
     /// Whether every transaction is executed and validated, or the run was stopped.
@@ -333,6 +354,24 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scheduler whose slots hold nothing: the tests drive its states alone.
+    type Scheduler = super::Scheduler<()>;
+
+    #[test]
+    fn a_transaction_state_and_a_boxed_slot_share_one_line() {
+        assert_eq!(std::mem::size_of::<Line<TxEntry<Option<Box<u64>>>>>(), 64);
+        let scheduler = super::Scheduler::<Option<Box<u64>>>::new(2, &[]);
+        if let Some(mut slot) = scheduler.slot(1) {
+            *slot = Some(Box::new(7));
+        }
+        assert_eq!(
+            scheduler.slot(1).and_then(|mut slot| slot.take()),
+            Some(Box::new(7))
+        );
+        assert!(scheduler.slot(0).is_some_and(|slot| slot.is_none()));
+        assert!(scheduler.slot(2).is_none());
+    }
 
     fn run_to_completion(scheduler: &Scheduler, mut on_task: impl FnMut(Task) -> Option<Task>) {
         let mut task = None;
