@@ -8,9 +8,10 @@
 //! synthetic transfers (34 to 114 ms against 30 to 37 ms alone), which made the parallel
 //! engine look faster than it is.
 //!
-//! A block of a millisecond or less runs more than the asked number of times, until each
-//! engine has about [`MIN_SAMPLED`] of timed runs: the median of a handful of such short
-//! runs moved by 5-10% from one process to the next on the project's VM.
+//! A block of a few milliseconds runs more than the asked number of times, until each engine
+//! has about [`MIN_SAMPLED`] of timed runs: the median of a dozen such short runs moved by
+//! 5-10% from one process to the next on the project's VM, enough to put blocks that both
+//! engines run with the same code at 0.89x.
 
 use super::memory;
 use anyhow::bail;
@@ -22,11 +23,15 @@ use pel::{
 use std::time::{Duration, Instant};
 
 /// The least total time of each engine's timed runs on a block, as far as
-/// [`MAX_RUNS_FACTOR`] allows: short blocks run more times than asked.
-const MIN_SAMPLED: Duration = Duration::from_millis(40);
+/// [`MAX_RUNS`] allows: short blocks run more times than asked. At 40 ms, mainnet
+/// blocks that the parallel engine runs with the sequential engine's code (15537393's one
+/// transaction, 12300570's payout batch, 3-4 ms each) read 0.89x-0.93x; with 100 runs each,
+/// 0.98x-1.01x.
+const MIN_SAMPLED: Duration = Duration::from_millis(250);
 
-/// At most this many times the asked number of runs.
-const MAX_RUNS_FACTOR: usize = 20;
+/// At most this many timed runs per engine and block, unless more are asked: blocks of a few
+/// microseconds (mainnet 46147's one transfer) stop here, after a quarter of a second.
+const MAX_RUNS: usize = 5_000;
 
 /// A block to measure, under the name reports give it.
 #[derive(Debug)]
@@ -61,7 +66,7 @@ impl Plan {
         let wanted = MIN_SAMPLED.as_nanos() / once.as_nanos().max(1);
         usize::try_from(wanted)
             .unwrap_or(usize::MAX)
-            .clamp(self.runs, self.runs.saturating_mul(MAX_RUNS_FACTOR))
+            .clamp(self.runs, self.runs.max(MAX_RUNS))
     }
 }
 
@@ -262,6 +267,22 @@ mod tests {
         // Unsorted on purpose: the rounds come in the order they ran.
         assert_eq!(quartiles(&[5.0, 1.0, 4.0, 2.0, 3.0]), (2.0, 4.0));
         assert_eq!(quartiles(&[4.0, 1.0, 3.0, 2.0]), (1.0, 3.0));
+    }
+
+    #[test]
+    fn short_blocks_run_until_each_engine_has_a_quarter_second_of_runs() {
+        let plan = |runs| Plan {
+            threads: vec![2],
+            runs,
+            fallback: Fallback::Auto,
+        };
+        let us = Duration::from_micros;
+        // A 3 ms block: 83 runs instead of the 7 asked; one of 100 ms keeps the 7.
+        assert_eq!(plan(7).runs_for(us(3_000)), 83);
+        assert_eq!(plan(7).runs_for(us(100_000)), 7);
+        // A block of microseconds stops at the cap, unless more were asked.
+        assert_eq!(plan(7).runs_for(us(2)), MAX_RUNS);
+        assert_eq!(plan(9_000).runs_for(us(2)), 9_000);
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..))]
     threads: Vec<u16>,
     /// Timed runs of each engine per block, each after an untimed run of the same engine; the
-    /// median is reported. Blocks of a few milliseconds or less run more, up to 20 times this,
-    /// until each engine has 40 ms of timed runs.
+    /// median is reported. Blocks of a few milliseconds or less run more (up to 5,000 times),
+    /// until each engine has 250 ms of timed runs.
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..))]
     runs: u16,
     /// `auto`: the parallel engine runs blocks sequentially where threads cannot pay, as in
