@@ -91,8 +91,8 @@ fn bench_prints_a_table_and_writes_json_and_a_plot() {
         "bench",
         "--workload",
         "erc20,hot-contract",
-        // A thousand: fewer transactions this cheap (the counter's) run sequentially by rule,
-        // and the chain check is what this run should show.
+        // The counter's chain shows in its first committed transactions: the chain check is
+        // what this run should show.
         "--txs",
         "1000",
         "--runs",

@@ -4,10 +4,11 @@
 //! workloads (BENCHMARKS.md):
 //! - little work: below [`MIN_PARALLEL_GAS`] the cost of starting workers and committing
 //!   results in order is as large as the execution itself;
-//! - a few hundred plain value transfers, or as many transactions as cheap on average: each
-//!   executes in a few microseconds, so Block-STM's costs per transaction and per block are as
-//!   large as the block (thousands of them do pay, since the commit keeps merely changed
-//!   accounts out of revm's `State`, see [`super::deferred`]);
+//! - a few hundred plain value transfers: each executes in a few microseconds, so Block-STM's
+//!   costs per transaction and per block are as large as the block (thousands of them do pay,
+//!   since the commit keeps merely changed accounts out of revm's `State`, see
+//!   [`super::deferred`]). A block of as many transactions as cheap on average but of other
+//!   kinds too does pay (mainnet 4330482, BENCHMARKS.md, fourteenth session);
 //! - a long dependency chain: when one sender (a payout batch) or one recipient of plain
 //!   transfers ties together most of the block's transactions and most of its gas, they must
 //!   run one after another anyway. A recipient without code ties nothing together when the
@@ -28,16 +29,10 @@ pub const MIN_PARALLEL_GAS: u64 = 4_000_000;
 /// run sequentially when they hold fewer than [`MIN_PARALLEL_TRANSFERS`] of them.
 const MAX_PLAIN_TRANSFER_PERCENT: usize = 90;
 
-/// The fewest plain transfers (or transactions averaging under [`MAX_CHEAP_GAS`]) that pay
-/// for Block-STM in a block of little else: 8,000 run 1.25x faster on two threads, mainnet
-/// block 6196166's 103 ran at 0.8x, 600 synthetic ones at 1.0x.
+/// The fewest plain transfers that pay for Block-STM in a block of little else: 8,000 run
+/// 1.25x faster on two threads, mainnet block 6196166's 103 ran at 0.8x, 600 synthetic ones
+/// at 1.0x.
 const MIN_PARALLEL_TRANSFERS: usize = 1_000;
-
-/// Blocks whose transactions use less gas than this on average are as cheap as plain
-/// transfers: mainnet 4330482 (237 transactions, 69% of them plain transfers, 28,000 gas
-/// each on average) ran at 0.86x-1.14x on two threads, the block of 1,226 at 24,000
-/// (15274915) at 1.15x.
-const MAX_CHEAP_GAS: u64 = 30_000;
 
 /// Blocks whose longest sender/recipient chain holds more than this share (in percent) of the
 /// transactions and of the block's gas run sequentially. Gas as well as transactions: a
@@ -54,8 +49,6 @@ pub enum Unprofitable {
     Small,
     /// Mostly plain value transfers, too few to pay for the threads.
     Transfers,
-    /// Transactions as cheap as plain transfers on average, too few to pay for the threads.
-    Cheap,
     /// Most of the block's transactions, holding most of its gas, depend on each other
     /// through one sender or recipient.
     Chained,
@@ -172,8 +165,8 @@ impl Totals {
     }
 }
 
-/// The signs that need no map of accounts: a small block, or one of a few hundred cheap
-/// transactions.
+/// The signs that need no map of accounts: a small block, or one of a few hundred plain
+/// transfers.
 fn cheap_signs(block: &BlockInput, totals: &Totals) -> Option<Unprofitable> {
     let txs = &block.transactions;
     let gas = if block.header.gas_used > 0 {
@@ -185,11 +178,8 @@ fn cheap_signs(block: &BlockInput, totals: &Totals) -> Option<Unprofitable> {
         return Some(Unprofitable::Small);
     }
     let plain = totals.plain;
-    if plain * 100 >= txs.len() * MAX_PLAIN_TRANSFER_PERCENT && plain < MIN_PARALLEL_TRANSFERS {
-        return Some(Unprofitable::Transfers);
-    }
-    (gas < MAX_CHEAP_GAS.saturating_mul(txs.len() as u64) && txs.len() < MIN_PARALLEL_TRANSFERS)
-        .then_some(Unprofitable::Cheap)
+    (plain * 100 >= txs.len() * MAX_PLAIN_TRANSFER_PERCENT && plain < MIN_PARALLEL_TRANSFERS)
+        .then_some(Unprofitable::Transfers)
 }
 
 /// Each transaction's previous one from the same sender, and, given the sum of the block's gas

@@ -118,7 +118,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// A short stable name: `parallel`, `one-thread`, `small`, `transfers`, `cheap`, `chained`,
+    /// A short stable name: `parallel`, `one-thread`, `small`, `transfers`, `chained`,
     /// `contended`, `chain` or `rerun`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -126,7 +126,6 @@ impl Mode {
             Self::OneThread => "one-thread",
             Self::Unprofitable(Unprofitable::Small) => "small",
             Self::Unprofitable(Unprofitable::Transfers) => "transfers",
-            Self::Unprofitable(Unprofitable::Cheap) => "cheap",
             Self::Unprofitable(Unprofitable::Chained) => "chained",
             Self::Contended => "contended",
             Self::Chain => "chain",
@@ -142,7 +141,6 @@ impl std::fmt::Display for Mode {
             Self::OneThread => "sequential: one thread",
             Self::Unprofitable(Unprofitable::Small) => "sequential: small block",
             Self::Unprofitable(Unprofitable::Transfers) => "sequential: a few plain transfers",
-            Self::Unprofitable(Unprofitable::Cheap) => "sequential: a few cheap transactions",
             Self::Unprofitable(Unprofitable::Chained) => "sequential: one dependency chain",
             Self::Contended => "in order after too many re-executions",
             Self::Chain => "in order after the first transactions formed one dependency chain",
