@@ -338,6 +338,47 @@ fn filter_words(tx_count: usize) -> usize {
         .next_power_of_two()
 }
 
+/// A bit per hash bucket of locations, set by writers and never cleared during the block, so
+/// that readers of a location whose bit is clear need no lock: a plain load answers them.
+/// Sound against a racing writer, which sets the bit before its write enters its shard and
+/// before its write set is published: a read that misses the bit is a read from before that
+/// write set, which validation catches.
+struct Filter(Box<[AtomicU64]>);
+
+impl Filter {
+    fn new(tx_count: usize) -> Self {
+        Self(
+            (0..filter_words(tx_count))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        )
+    }
+
+    /// The word and bit of a location's hash, from bits above the low ones a shard's table
+    /// places it by.
+    fn bit(&self, hash: u64) -> (Option<&AtomicU64>, u64) {
+        // A power of two of words (see `filter_words`): the mask keeps the bit in range.
+        let bit = (hash >> 16) as usize & (self.0.len() * 64).wrapping_sub(1);
+        (self.0.get(bit / 64), 1 << (bit % 64))
+    }
+
+    /// Whether the bit of this hash was ever set.
+    fn may_hold(&self, hash: u64) -> bool {
+        let (word, bit) = self.bit(hash);
+        word.is_some_and(|word| word.load(Ordering::SeqCst) & bit != 0)
+    }
+
+    /// Sets the bit of this hash; a plain load when it is set already, as it mostly is for
+    /// locations written again.
+    fn mark(&self, hash: u64) {
+        if let (Some(word), bit) = self.bit(hash)
+            && word.load(Ordering::SeqCst) & bit == 0
+        {
+            word.fetch_or(bit, Ordering::SeqCst);
+        }
+    }
+}
+
 /// The multi-version memory of one block.
 pub(crate) struct MvMemory {
     /// Each on a cache line of its own: a lock packed beside another would move between the
@@ -351,12 +392,17 @@ pub(crate) struct MvMemory {
     hasher: alloy_primitives::map::DefaultHashBuilder,
     /// The numbered changes, for validations (see [`super::publications`]).
     publications: Publications,
-    /// A bit per hash bucket of the locations some write set put in the shards (never cleared
-    /// during the block). Most reads are of locations no transaction writes (a contract's
-    /// storage, a sender's first transaction, the wipe every storage read also reads): a clear
-    /// bit answers them from a plain load, where locking the shard would move the lock's cache
-    /// line from the other core, whose reads and writes lock the same 64 shards all the time.
-    written: Box<[AtomicU64]>,
+    /// The locations some write set put in the shards. Most reads are of locations no
+    /// transaction writes (a contract's storage, a sender's first transaction, the wipe every
+    /// storage read also reads): a clear bit answers them without locking the shard, which
+    /// would move the lock's cache line from the other core, whose reads and writes lock the
+    /// same 64 shards all the time.
+    written: Filter,
+    /// The locations that ever held an entry other than a balance delta (a write of a whole
+    /// account, or an estimate). A lazily read recipient asks only for such an entry, and the
+    /// busy ones hold none: a clear bit answers the deposits into an exchange's account
+    /// without the lock of the shard that every one of them writes its delta into.
+    whole: Filter,
 }
 
 impl std::fmt::Debug for MvMemory {
@@ -382,9 +428,8 @@ impl MvMemory {
             fees: (0..tx_count).map(|_| FeeSlot::default()).collect(),
             hasher: Default::default(),
             publications: Publications::default(),
-            written: (0..filter_words(tx_count))
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+            written: Filter::new(tx_count),
+            whole: Filter::new(tx_count),
         }
     }
 
@@ -431,39 +476,11 @@ impl MvMemory {
         lock(&self.shards[index])
     }
 
-    /// The filter word and bit of a location's hash, from bits above the low ones a shard's
-    /// table places it by.
-    fn filter_bit(&self, hash: u64) -> (Option<&AtomicU64>, u64) {
-        // A power of two of words (see `filter_words`): the mask keeps the bit in range.
-        let bit = (hash >> 16) as usize & (self.written.len() * 64).wrapping_sub(1);
-        (self.written.get(bit / 64), 1 << (bit % 64))
-    }
-
-    /// Whether a write was ever recorded at a location with this hash. Sound against a racing
-    /// [`MvMemory::record`]: the bit is set before the write enters its shard and before its
-    /// write set is published, so a read that misses the bit is a read from before that write
-    /// set, which validation catches.
-    fn may_be_written(&self, hash: u64) -> bool {
-        let (word, bit) = self.filter_bit(hash);
-        word.is_some_and(|word| word.load(Ordering::SeqCst) & bit != 0)
-    }
-
     /// The location's hash and its locked shard, if a write may have been recorded there;
     /// `None` (no lock taken) when the filter says none was.
     fn shard_if_written(&self, location: &Location) -> Option<(u64, MutexGuard<'_, Shard>)> {
         let hash = self.hasher.hash_one(location);
-        self.may_be_written(hash)
-            .then(|| (hash, self.shard_of(hash)))
-    }
-
-    /// Sets the filter's bit for a location about to be written; a plain load when it is set
-    /// already, as it mostly is for locations written again.
-    fn mark_written(&self, hash: u64) {
-        if let (Some(word), bit) = self.filter_bit(hash)
-            && word.load(Ordering::SeqCst) & bit == 0
-        {
-            word.fetch_or(bit, Ordering::SeqCst);
-        }
+        (self.written.may_hold(hash)).then(|| (hash, self.shard_of(hash)))
     }
 
     /// Installs `writes` as `version`'s writes, removing those of its previous incarnation that
@@ -487,7 +504,7 @@ impl MvMemory {
                 self.record_beneficiary(version, previous, value, hash);
                 continue;
             }
-            self.mark_written(hash);
+            self.mark(hash, value);
             let mut shard = self.shard_of(hash);
             shard
                 .get_or_default(hash, location, &self.hasher)
@@ -533,11 +550,19 @@ impl MvMemory {
             }
             return;
         }
-        self.mark_written(hash);
+        self.mark(hash, value);
         let mut shard = self.shard_of(hash);
         shard
             .get_or_default(hash, location, &self.hasher)
             .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
+    }
+
+    /// Sets the filters' bits for a write of `value` about to enter its shard.
+    fn mark(&self, hash: u64, value: &Value) {
+        self.written.mark(hash);
+        if !matches!(value, Value::BalanceDelta(_)) {
+            self.whole.mark(hash);
+        }
     }
 
     fn set_fee(&self, tx: TxIdx, fee: Option<Fee>) {
@@ -555,8 +580,11 @@ impl MvMemory {
             changed.add(hash);
             if *location == self.beneficiary && matches!(value, Value::BalanceDelta(_)) {
                 self.set_fee(tx, Some(Fee::Estimate));
-            } else if let Some(versions) = self.shard_of(hash).get_mut(hash, location) {
-                versions.mark_estimate(tx);
+            } else {
+                self.whole.mark(hash);
+                if let Some(versions) = self.shard_of(hash).get_mut(hash, location) {
+                    versions.mark_estimate(tx);
+                }
             }
         }
         self.publications.publish(tx, &changed);
@@ -666,9 +694,11 @@ impl MvMemory {
         location: &Location,
         reader: TxIdx,
     ) -> Result<Option<(Version, Option<AccountInfo>)>, Blocked> {
-        let Some((hash, shard)) = self.shard_if_written(location) else {
+        let hash = self.hasher.hash_one(location);
+        if !self.whole.may_hold(hash) {
             return Ok(None);
-        };
+        }
+        let shard = self.shard_of(hash);
         let Some((tx, entry)) = shard
             .get(hash, location)
             .and_then(|versions| versions.highest_not_delta_below(reader))
@@ -783,6 +813,38 @@ mod tests {
         mv.record(v(2, 1), &[(wipe, Value::StorageWipe)], &[]);
         assert_eq!(mv.read(&wipe, 5), Ok(Resolved::Base));
         assert!(mv.still_reads(&wipe, 5, &ReadOrigin::Base));
+    }
+
+    #[test]
+    fn a_recipient_of_deltas_alone_reads_the_base_beneath_until_an_estimate_or_a_write() {
+        let mv = MvMemory::new(8, Address::ZERO);
+        let account = Location::Account(A);
+        let delta = [(account, Value::BalanceDelta(U256::from(5)))];
+        mv.record(v(1, 0), &[], &delta);
+        mv.record(v(2, 0), &[], &delta);
+        // Only deltas: the filter of whole writes answers, the deltas are still summed.
+        assert_eq!(mv.read_underlying(&account, 4), Ok(None));
+        assert!(mv.still_reads(&account, 4, &ReadOrigin::Codeless(None)));
+        assert!(matches!(
+            mv.read(&account, 4),
+            Ok(Resolved::Deltas { sum, .. }) if sum == U256::from(10)
+        ));
+        // A delta turned into an estimate is seen beneath the recipient.
+        mv.convert_writes_to_estimates(2, &delta);
+        assert_eq!(mv.read_underlying(&account, 4), Err(Blocked(2)));
+        assert!(!mv.still_reads(&account, 4, &ReadOrigin::Codeless(None)));
+        assert_eq!(mv.read_underlying(&account, 2), Ok(None));
+        // So is a whole write, once the estimate is a delta again.
+        mv.record(v(2, 1), &delta, &delta);
+        let info = AccountInfo::default().with_balance(U256::from(1));
+        mv.record(v(3, 0), &[], &[(account, Value::Account(Some(info)))]);
+        assert_eq!(
+            mv.read_underlying(&account, 4)
+                .unwrap()
+                .map(|(version, _)| version),
+            Some(v(3, 0))
+        );
+        assert_eq!(mv.read_underlying(&account, 3), Ok(None));
     }
 
     #[test]
