@@ -225,8 +225,7 @@ fn the_fallback_lets_mainnet_contract_blocks_run_in_parallel() {
 fn the_fallback_weighs_payout_chains_by_gas_and_runs_cheap_mixed_blocks_in_parallel() {
     use pel::parallel::{Unprofitable, unprofitable};
     for (number, expected) in [
-        // 85% of the transactions in one chain, 54% of the gas; 24,000 gas on average, but
-        // 1,226 transactions.
+        // Most of the transactions in one chain, but not most of the gas.
         ("13217637", None),
         ("15274915", None),
         // Most of the gas limits in one transaction, which is no chain.
