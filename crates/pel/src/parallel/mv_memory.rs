@@ -476,11 +476,15 @@ impl MvMemory {
         lock(&self.shards[index])
     }
 
-    /// The location's hash and its locked shard, if a write may have been recorded there;
-    /// `None` (no lock taken) when the filter says none was.
-    fn shard_if_written(&self, location: &Location) -> Option<(u64, MutexGuard<'_, Shard>)> {
+    /// The location's hash and its locked shard, if `filter` says it may hold what the caller
+    /// looks for; `None` (no lock taken) when it says it does not.
+    fn shard_if(
+        &self,
+        filter: &Filter,
+        location: &Location,
+    ) -> Option<(u64, MutexGuard<'_, Shard>)> {
         let hash = self.hasher.hash_one(location);
-        (self.written.may_hold(hash)).then(|| (hash, self.shard_of(hash)))
+        (filter.may_hold(hash)).then(|| (hash, self.shard_of(hash)))
     }
 
     /// Installs `writes` as `version`'s writes, removing those of its previous incarnation that
@@ -595,7 +599,7 @@ impl MvMemory {
         if *location == self.beneficiary {
             return self.read_beneficiary(reader);
         }
-        let Some((hash, shard)) = self.shard_if_written(location) else {
+        let Some((hash, shard)) = self.shard_if(&self.written, location) else {
             return Ok(Resolved::Base);
         };
         let Some(versions) = shard.get(hash, location) else {
@@ -694,11 +698,9 @@ impl MvMemory {
         location: &Location,
         reader: TxIdx,
     ) -> Result<Option<(Version, Option<AccountInfo>)>, Blocked> {
-        let hash = self.hasher.hash_one(location);
-        if !self.whole.may_hold(hash) {
+        let Some((hash, shard)) = self.shard_if(&self.whole, location) else {
             return Ok(None);
-        }
-        let shard = self.shard_of(hash);
+        };
         let Some((tx, entry)) = shard
             .get(hash, location)
             .and_then(|versions| versions.highest_not_delta_below(reader))
