@@ -172,12 +172,12 @@ where
                         }
                     }
                 }
-                Some(Task::Validate(version)) => self.validate(version, &mut counted),
+                Some(Task::Validate(version)) => self.validate(worker, version, &mut counted),
                 None => {
                     let next = (early.by_ref())
-                        .find_map(|tx| self.scheduler.try_execute_early(tx))
+                        .find_map(|tx| self.scheduler.try_execute_early(worker, tx))
                         .map(Task::Execute)
-                        .or_else(|| self.scheduler.next_task());
+                        .or_else(|| self.scheduler.next_task(worker));
                     if next.is_none() {
                         std::hint::spin_loop();
                     }
@@ -220,7 +220,7 @@ where
             let seen = self.mv.published();
             match vm::execute(evm, blooms, version.tx, tx_env, self.beneficiary, lazy) {
                 Err(Blocked(blocking)) => {
-                    if self.scheduler.add_dependency(version.tx, blocking) {
+                    if self.scheduler.add_dependency(worker, version.tx, blocking) {
                         return None;
                     }
                     // The blocking transaction finished meanwhile: run again at once.
@@ -235,13 +235,13 @@ where
                     execution.published_as = published_as;
                     *slot = Some(Box::new(execution));
                     drop(slot);
-                    return self.scheduler.finish_execution(version, wrote_new);
+                    return self.scheduler.finish_execution(worker, version, wrote_new);
                 }
             }
         }
     }
 
-    fn validate(&self, version: Version, counted: &mut Validated) -> Option<Task> {
+    fn validate(&self, worker: usize, version: Version, counted: &mut Validated) -> Option<Task> {
         let now = self.mv.published();
         let valid = match self.slot(version.tx).as_deref_mut() {
             Some(Some(execution)) => {
@@ -262,7 +262,8 @@ where
             }
         }
         counted.validations += 1;
-        self.scheduler.finish_validation(version.tx, aborted)
+        self.scheduler
+            .finish_validation(worker, version.tx, aborted)
     }
 }
 

@@ -344,7 +344,7 @@ where
         let start = Instant::now();
         let base = vm::BaseState::new(db, executor.evm().db());
         let tx_count = block.transactions.len();
-        let scheduler = Scheduler::new(tx_count, sender_hints);
+        let scheduler = Scheduler::new(tx_count, sender_hints, threads);
         // The committing worker takes its tasks in order; the others share the early ones.
         let mut early = vec![Vec::new(); threads];
         if threads > 1 {
