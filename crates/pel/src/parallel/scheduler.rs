@@ -68,7 +68,7 @@ pub(crate) struct Counters {
 /// task raised and lowered moved its line between the cores twice per task. With the count of
 /// index decreases, written once per execution, off the line that every task reads, a task's
 /// round trip through a scheduler of empty tasks on two threads went from 205 to 150 ns
-/// (twelve thousand tasks in a block of 8,000 transfers).
+/// (about 14,000 tasks in a block of 8,000 transfers).
 #[derive(Debug)]
 pub(crate) struct Scheduler<S> {
     txs: Vec<Line<TxEntry<S>>>,
