@@ -594,27 +594,27 @@ mod tests {
         // Workers 0 and 1, and a worker numbered past them.
         for other in [1, 5] {
             let scheduler = Scheduler::new(2, &[], 2);
+            // Worker 0 takes what it is given for a few turns, validating what it can.
+            let validate_what_it_can = || {
+                for _ in 0..5 {
+                    if let Some(Task::Validate(version)) = scheduler.next_task(0) {
+                        assert_eq!(scheduler.finish_validation(0, version.tx, false), None);
+                    }
+                }
+            };
             assert_eq!(scheduler.next_task(other), Some(Task::Execute(zero)));
             // (First the validation of transaction 0, which is not executed yet.)
             let next = (0..3).find_map(|_| scheduler.next_task(0));
             assert_eq!(next, Some(Task::Execute(one)));
             assert_eq!(scheduler.finish_execution(0, one, true), None);
             // Worker 0 validates what it can, then finds nothing while the other executes.
-            for _ in 0..5 {
-                if let Some(Task::Validate(version)) = scheduler.next_task(0) {
-                    assert_eq!(scheduler.finish_validation(0, version.tx, false), None);
-                }
-            }
+            validate_what_it_can();
             assert!(
                 !scheduler.done(),
                 "worker {other} still executes transaction 0"
             );
             assert_eq!(scheduler.finish_execution(other, zero, true), None);
-            for _ in 0..5 {
-                if let Some(Task::Validate(version)) = scheduler.next_task(0) {
-                    assert_eq!(scheduler.finish_validation(0, version.tx, false), None);
-                }
-            }
+            validate_what_it_can();
             assert!(scheduler.done(), "worker {other}");
         }
     }
