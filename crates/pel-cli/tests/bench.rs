@@ -139,8 +139,14 @@ fn bench_prints_a_table_and_writes_json_and_a_plot() {
             "efficiency",
             "re_executions",
             "peak_rss_mb",
+            "host_steal_pct",
         ] {
             assert!(record.get(field).is_some(), "{field} missing in {record}");
+        }
+        // Where the machine tells, a percentage; the table then says it under the geomeans.
+        if let Some(pct) = record["host_steal_pct"].as_f64() {
+            assert!((0.0..=100.0).contains(&pct), "{record}");
+            assert!(run.stdout.contains("host steal: "), "{}", run.stdout);
         }
         assert_eq!(record["txs"], 1000);
         assert!(record["speedup"].as_f64().unwrap() > 0.0);

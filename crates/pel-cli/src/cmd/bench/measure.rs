@@ -13,7 +13,7 @@
 //! 5-10% from one process to the next on the project's VM, enough to put blocks that both
 //! engines run with the same code at 0.89x.
 
-use super::memory;
+use super::{host::CpuTimes, memory};
 use anyhow::bail;
 use indicatif::ProgressBar;
 use pel::{
@@ -80,6 +80,9 @@ pub(crate) struct Measurement {
     pub(crate) sequential: Duration,
     pub(crate) sequential_peak_rss: Option<u64>,
     pub(crate) parallel: Vec<ParallelMeasurement>,
+    /// The share of the CPU time the timed runs asked for that the host withheld (see
+    /// [`super::host`]); `None` where unknown.
+    pub(crate) host_steal: Option<f64>,
 }
 
 /// The parallel engine on one thread count.
@@ -153,6 +156,7 @@ pub(crate) fn measure(
 
     let mut sequential = Samples::default();
     let mut parallel: Vec<Samples> = vec![Samples::default(); engines.len()];
+    let cpu_before = CpuTimes::now();
     for _ in 0..runs {
         drop(Engine::Sequential.execute(chain, &block.block, &block.state)?);
         progress.inc(1);
@@ -173,6 +177,9 @@ pub(crate) fn measure(
             progress.inc(1);
         }
     }
+    let host_steal = cpu_before
+        .zip(CpuTimes::now())
+        .and_then(|(before, after)| before.stolen_share_until(&after));
     // The rounds' speedups pair runs taken next to each other, before the medians sort them.
     let sequential_median = median(&mut sequential.times.clone());
     Ok(Measurement {
@@ -181,6 +188,7 @@ pub(crate) fn measure(
         gas: reference.gas_used,
         sequential: sequential_median,
         sequential_peak_rss: sequential.peak_rss,
+        host_steal,
         parallel: engines
             .iter()
             .zip(parallel)

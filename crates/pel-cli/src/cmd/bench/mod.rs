@@ -4,6 +4,7 @@
 //! Without paths it runs the built-in synthetic suite (about a gigagas, every workload of
 //! `pel gen`); with paths it measures fixture folders such as the shared mainnet blocks.
 
+mod host;
 mod measure;
 mod memory;
 mod plot;
@@ -196,6 +197,9 @@ fn print_table(source: &Source, records: &[Record]) -> anyhow::Result<()> {
         output::line(&report::row(record))?;
     }
     for line in report::geomeans(records) {
+        output::line(&line)?;
+    }
+    if let Some(line) = report::host_steal(records) {
         output::line(&line)?;
     }
     output::line("")?;

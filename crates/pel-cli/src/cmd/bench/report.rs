@@ -26,6 +26,9 @@ pub(crate) struct Record {
     pub(crate) mode: String,
     pub(crate) peak_rss_mb: Option<f64>,
     pub(crate) sequential_peak_rss_mb: Option<f64>,
+    /// The percentage of the CPU time the block's timed runs asked for that the host (a
+    /// hypervisor) withheld; `null` where unknown.
+    pub(crate) host_steal_pct: Option<f64>,
 }
 
 /// The records of one measured block.
@@ -52,6 +55,7 @@ pub(crate) fn records(source: &str, m: &Measurement) -> Vec<Record> {
                 mode: p.mode.to_owned(),
                 peak_rss_mb: p.peak_rss.map(mib),
                 sequential_peak_rss_mb: m.sequential_peak_rss.map(mib),
+                host_steal_pct: m.host_steal.map(|share| share * 100.0),
             }
         })
         .collect()
@@ -131,6 +135,42 @@ pub(crate) fn geomeans(records: &[Record]) -> Vec<String> {
         .collect()
 }
 
+/// Above this percentage of CPU time withheld by the host, a block's numbers say more about
+/// the host than about the engines.
+const NOISY_STEAL_PCT: f64 = 5.0;
+
+/// The line on the host's steal time under a table: over all its blocks, and the most any
+/// one block saw, with a warning when that is past [`NOISY_STEAL_PCT`]; `None` where the
+/// machine does not tell.
+pub(crate) fn host_steal(records: &[Record]) -> Option<String> {
+    // Each block's share once: its records on several thread counts share one measurement.
+    let mut blocks: Vec<(&str, f64)> = Vec::new();
+    for record in records {
+        if let Some(pct) = record.host_steal_pct
+            && blocks.last().is_none_or(|(name, _)| *name != record.name)
+        {
+            blocks.push((&record.name, pct));
+        }
+    }
+    let (worst, worst_pct) = blocks.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let noisy = blocks
+        .iter()
+        .filter(|(_, pct)| *pct > NOISY_STEAL_PCT)
+        .count();
+    let mean = blocks.iter().map(|(_, pct)| pct).sum::<f64>() / blocks.len() as f64;
+    let mut line = format!(
+        "host steal: {mean:.1}% of the CPU time asked for was withheld by the host on average, \
+         at most {worst_pct:.1}% ({worst})"
+    );
+    if noisy > 0 {
+        line.push_str(&format!(
+            "; {noisy} block{} above {NOISY_STEAL_PCT:.0}%, whose times are unreliable",
+            if noisy == 1 { "" } else { "s" }
+        ));
+    }
+    Some(line)
+}
+
 /// The geometric mean; 1.0 of nothing.
 pub(crate) fn geomean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, count) = values.fold((0.0, 0usize), |(sum, count), v| (sum + v.ln(), count + 1));
@@ -152,6 +192,55 @@ fn truncate(name: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(name: &str, threads: usize, host_steal_pct: Option<f64>) -> Record {
+        Record {
+            name: name.to_owned(),
+            source: "synthetic".to_owned(),
+            txs: 1,
+            gas: 21_000,
+            threads,
+            sequential_ms: 1.0,
+            parallel_ms: 1.0,
+            speedup: 1.0,
+            speedup_q1: 1.0,
+            speedup_q3: 1.0,
+            ideal_speedup: 1.0,
+            efficiency: 1.0,
+            mgas_per_s: 21.0,
+            re_executions: 0,
+            mode: "parallel".to_owned(),
+            peak_rss_mb: None,
+            sequential_peak_rss_mb: None,
+            host_steal_pct,
+        }
+    }
+
+    #[test]
+    fn the_steal_line_counts_each_block_once_and_names_the_worst() {
+        let records = [
+            record("transfers", 1, Some(2.0)),
+            record("transfers", 2, Some(2.0)),
+            record("erc20", 2, Some(12.5)),
+            record("amm", 2, Some(0.5)),
+        ];
+        assert_eq!(
+            host_steal(&records).as_deref(),
+            Some(
+                "host steal: 5.0% of the CPU time asked for was withheld by the host on \
+                 average, at most 12.5% (erc20); 1 block above 5%, whose times are unreliable"
+            )
+        );
+        let quiet = [record("amm", 2, Some(0.5))];
+        assert_eq!(
+            host_steal(&quiet).as_deref(),
+            Some(
+                "host steal: 0.5% of the CPU time asked for was withheld by the host on \
+                 average, at most 0.5% (amm)"
+            )
+        );
+        assert_eq!(host_steal(&[record("amm", 2, None)]), None);
+    }
 
     #[test]
     fn geomean_of_known_values() {
