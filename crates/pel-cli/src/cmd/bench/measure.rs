@@ -80,8 +80,9 @@ pub(crate) struct Measurement {
     pub(crate) sequential: Duration,
     pub(crate) sequential_peak_rss: Option<u64>,
     pub(crate) parallel: Vec<ParallelMeasurement>,
-    /// The share of the CPU time the timed runs asked for that the host withheld (see
-    /// [`super::host`]); `None` where unknown.
+    /// The share of the CPU time asked for while the block was timed (its timed runs and the
+    /// untimed run before each) that the host withheld (see [`super::host`]); `None` where
+    /// unknown.
     pub(crate) host_steal: Option<f64>,
 }
 
