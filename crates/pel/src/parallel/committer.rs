@@ -146,6 +146,7 @@ where
     pub(crate) fn commit_ready(&mut self, shared: &Shared<'_, DB>) {
         // Timed from the first claim that succeeds: most calls find nothing to commit.
         let mut start = None;
+        let first = self.next;
         while !self.finished() {
             let index = self.next;
             let Some(execution) = shared.claim_for_commit(index, self.final_writes) else {
@@ -162,6 +163,9 @@ where
                 shared.stop_with(Stop::Chained);
                 break;
             }
+        }
+        if self.next > first {
+            shared.scheduler.committed_up_to(self.next);
         }
         if self.finished() {
             shared.scheduler.halt();
@@ -354,7 +358,9 @@ where
             self.fees_pending = can_wait.then_some(U256::ZERO);
         }
         self.outcomes.push(TxOutcome::from(&result));
-        self.executor.receipt_builder.set_next(execution.bloom);
+        if let Some(bloom) = &execution.bloom {
+            self.executor.receipt_builder.set_next(**bloom);
+        }
         self.sender.set_owner(execution.worker);
         self.executor.commit_transaction(EthTxResult {
             result: ResultAndState::new(result, changes),

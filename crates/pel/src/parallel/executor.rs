@@ -7,7 +7,7 @@ use super::{
     locks::lock,
     mv_memory::{Blocked, MvMemory, TxIdx, Version},
     returns::Returns,
-    scheduler::{Scheduler, Task},
+    scheduler::{Claim, Scheduler, Task},
     vm::{self, BaseState, Execution, VmDb},
 };
 use crate::{StateProvider, chain::tx_env};
@@ -90,16 +90,22 @@ where
     /// above, or from lower ones before they were final (an abort, or an incarnation they ran
     /// again), which are numbered below their final write sets.
     pub(crate) fn claim_for_commit(&self, tx: TxIdx, final_writes: u64) -> Option<Box<Execution>> {
-        let claimed = self
+        let claim = self
             .scheduler
             .try_commit(tx, || match self.slot(tx).as_deref() {
                 Some(Some(execution)) => self.still_valid(tx, execution, final_writes),
                 _ => false,
             });
-        if claimed {
-            self.slot(tx).and_then(|mut slot| slot.take())
-        } else {
-            None
+        match claim {
+            Claim::Committed => self.slot(tx).and_then(|mut slot| slot.take()),
+            Claim::Pending => None,
+            Claim::Aborted => {
+                if let Some(Some(execution)) = self.slot(tx).as_deref() {
+                    self.mv.convert_writes_to_estimates(tx, &execution.writes);
+                }
+                self.scheduler.rerun(tx);
+                None
+            }
         }
     }
 

@@ -8,6 +8,12 @@
 //! writes a location its previous incarnation did not) makes the workers revisit the
 //! transactions above it. The block is done when both indices are past the last transaction,
 //! no task is in flight, and no index was lowered meanwhile.
+//!
+//! The committer, which takes transactions in order once every one below is committed, checks
+//! each read set one last time and aborts the transaction if a read changed. The transactions
+//! within a window above its frontier therefore get no validation task: the validation index
+//! never stays below the window, and with a window the block is done only once the committer
+//! has committed every transaction.
 
 use super::locks::{get_mut, lock};
 use super::mv_memory::{Incarnation, TxIdx, Version};
@@ -75,12 +81,35 @@ pub(crate) struct Scheduler<S> {
     done: AtomicBool,
     decrease_cnt: Padded<AtomicUsize>,
     execution_idx: Padded<AtomicUsize>,
-    validation_idx: Padded<AtomicUsize>,
+    validation: Padded<ValidationIndex>,
     /// Per worker, the tasks it holds (see [`Scheduler::active`]).
     active_tasks: Box<[Padded<AtomicUsize>]>,
     /// The tasks of workers numbered past those the scheduler was made for.
     active_elsewhere: Padded<AtomicUsize>,
+    /// How many transactions from the commit frontier on the committer validates alone.
+    validation_window: usize,
     pub(crate) counters: Padded<Counters>,
+}
+
+/// The validation index, beside the commit frontier that bounds it from below: both are read
+/// by every request for a task, which then takes one line from the other core, not two.
+#[derive(Debug, Default)]
+struct ValidationIndex {
+    next: AtomicUsize,
+    /// The first transaction not committed yet, as the committer last published it.
+    commit_frontier: AtomicUsize,
+}
+
+/// What the committer's claim of a transaction found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// Executed and still valid: committed now.
+    Committed,
+    /// Not executed yet, or executing again.
+    Pending,
+    /// Executed, but a read changed: aborted. The caller turns its writes into estimates,
+    /// then hands it back with [`Scheduler::rerun`].
+    Aborted,
 }
 
 impl<S: Default> Scheduler<S> {
@@ -88,7 +117,17 @@ impl<S: Default> Scheduler<S> {
     /// transaction `j` most likely reads what `i` writes (the same sender, say): `j` then waits
     /// for `i`'s first execution instead of running early on stale reads and aborting.
     /// Workers are numbered from 0 to `workers - 1`.
-    pub(crate) fn new(tx_count: usize, hints: &[Option<TxIdx>], workers: usize) -> Self {
+    ///
+    /// `validation_window` transactions from the commit frontier on (see
+    /// [`Scheduler::committed_up_to`]) get no validation task: the committer validates them as
+    /// it commits them. Block-STM's validations find conflicts ahead of the commit; next to it,
+    /// they only repeat the committer's check, at the price of a task each.
+    pub(crate) fn new(
+        tx_count: usize,
+        hints: &[Option<TxIdx>],
+        workers: usize,
+        validation_window: usize,
+    ) -> Self {
         let mut txs: Vec<Line<TxEntry<S>>> = (0..tx_count)
             .map(|_| {
                 Line(TxEntry {
@@ -121,9 +160,10 @@ impl<S: Default> Scheduler<S> {
             decrease_cnt: Padded(AtomicUsize::new(0)),
             done: AtomicBool::new(tx_count == 0),
             execution_idx: Padded(AtomicUsize::new(0)),
-            validation_idx: Padded(AtomicUsize::new(0)),
+            validation: Padded(ValidationIndex::default()),
             active_tasks: (0..workers).map(|_| Padded(AtomicUsize::new(0))).collect(),
             active_elsewhere: Padded(AtomicUsize::new(0)),
+            validation_window,
             counters: Padded::default(),
         }
     }
@@ -165,12 +205,14 @@ impl<S> Scheduler<S> {
         if self
             .execution_idx
             .load(Ordering::SeqCst)
-            .min(self.validation_idx.load(Ordering::SeqCst))
+            .min(self.validation.next.load(Ordering::SeqCst))
             >= n
             && (self.active_tasks.iter())
                 .chain(std::iter::once(&self.active_elsewhere))
                 .all(|count| count.load(Ordering::SeqCst) == 0)
             && observed == self.decrease_cnt.load(Ordering::SeqCst)
+            && (self.validation_window == 0
+                || self.validation.commit_frontier.load(Ordering::SeqCst) >= n)
         {
             self.done.store(true, Ordering::Release);
         }
@@ -181,27 +223,50 @@ impl<S> Scheduler<S> {
         self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Marks executed transaction `tx` committed if `still_valid` confirms its read set; if it
-    /// does not, schedules it for validation again. Only valid once every transaction below
-    /// is committed, so that nothing it read can change any more.
-    pub(crate) fn try_commit(&self, tx: TxIdx, still_valid: impl FnOnce() -> bool) -> bool {
+    /// Marks executed transaction `tx` committed if `still_valid` confirms its read set, or
+    /// aborts it if it does not. Only valid once every transaction below is committed, so that
+    /// nothing it read can change any more.
+    pub(crate) fn try_commit(&self, tx: TxIdx, still_valid: impl FnOnce() -> bool) -> Claim {
         let Some(mut state) = self.tx(tx) else {
-            return false;
+            return Claim::Pending;
         };
-        if !matches!(state.status, Status::Executed(_)) {
-            return false;
+        let Status::Executed(incarnation) = state.status else {
+            return Claim::Pending;
+        };
+        if still_valid() {
+            state.status = Status::Committed;
+            Claim::Committed
+        } else {
+            state.status = Status::Aborting(incarnation);
+            self.counters.aborts.fetch_add(1, Ordering::Relaxed);
+            Claim::Aborted
         }
-        if !still_valid() {
-            drop(state);
-            self.decrease_validation_idx(tx);
-            return false;
-        }
-        state.status = Status::Committed;
-        true
+    }
+
+    /// Hands transaction `tx`, aborted by the committer, back for its next incarnation, and the
+    /// transactions above for validation.
+    pub(crate) fn rerun(&self, tx: TxIdx) {
+        self.set_ready(tx);
+        self.decrease_validation_idx(tx + 1);
+        self.decrease_execution_idx(tx);
+    }
+
+    /// Publishes that every transaction below `frontier` is committed.
+    pub(crate) fn committed_up_to(&self, frontier: TxIdx) {
+        self.validation
+            .commit_frontier
+            .store(frontier, Ordering::SeqCst);
+    }
+
+    /// The lowest transaction that gets a validation task: those below it are committed, or
+    /// the committer validates them.
+    fn validation_floor(&self) -> TxIdx {
+        (self.validation.commit_frontier.load(Ordering::SeqCst))
+            .saturating_add(self.validation_window)
     }
 
     fn decrease_validation_idx(&self, target: TxIdx) {
-        self.validation_idx.fetch_min(target, Ordering::SeqCst);
+        self.validation.next.fetch_min(target, Ordering::SeqCst);
         self.decrease_cnt.fetch_add(1, Ordering::SeqCst);
     }
 
@@ -229,12 +294,12 @@ impl<S> Scheduler<S> {
     }
 
     fn next_version_to_validate(&self, worker: usize) -> Option<Version> {
-        if self.validation_idx.load(Ordering::SeqCst) >= self.txs.len() {
+        if self.validation.next.load(Ordering::SeqCst) >= self.txs.len() {
             self.check_done();
             return None;
         }
         self.active(worker).fetch_add(1, Ordering::SeqCst);
-        let tx = self.validation_idx.fetch_add(1, Ordering::SeqCst);
+        let tx = self.validation.next.fetch_add(1, Ordering::SeqCst);
         if tx < self.txs.len()
             && let Some(state) = self.tx(tx)
             && let Status::Executed(incarnation) = state.status
@@ -247,7 +312,16 @@ impl<S> Scheduler<S> {
 
     /// The next task, or `None` if there is none right now (ask again unless done).
     pub(crate) fn next_task(&self, worker: usize) -> Option<Task> {
-        if self.validation_idx.load(Ordering::SeqCst) < self.execution_idx.load(Ordering::SeqCst) {
+        let floor = self.validation_floor();
+        let mut validation = self.validation.next.load(Ordering::SeqCst);
+        if validation < floor {
+            validation = self
+                .validation
+                .next
+                .fetch_max(floor, Ordering::SeqCst)
+                .max(floor);
+        }
+        if validation < self.execution_idx.load(Ordering::SeqCst) {
             self.next_version_to_validate(worker).map(Task::Validate)
         } else {
             self.next_version_to_execute(worker).map(Task::Execute)
@@ -323,15 +397,15 @@ impl<S> Scheduler<S> {
             self.decrease_execution_idx(lowest);
         }
         if let Some(next) = next {
-            if self.validation_idx.load(Ordering::SeqCst) > version.tx {
+            if self.validation.next.load(Ordering::SeqCst) > version.tx {
                 self.decrease_validation_idx(version.tx);
             }
             return Some(Task::Execute(next));
         }
-        if self.validation_idx.load(Ordering::SeqCst) > version.tx {
+        if self.validation.next.load(Ordering::SeqCst) > version.tx {
             if wrote_new {
                 self.decrease_validation_idx(version.tx);
-            } else {
+            } else if version.tx >= self.validation_floor() {
                 return Some(Task::Validate(version));
             }
         }
@@ -396,7 +470,7 @@ mod tests {
         // The slot the workers keep here, not a stand-in of its size.
         type WorkerSlot = super::super::executor::TxSlot;
         assert_eq!(std::mem::size_of::<Line<TxEntry<WorkerSlot>>>(), 64);
-        let scheduler = super::Scheduler::<Option<Box<u64>>>::new(2, &[], 1);
+        let scheduler = super::Scheduler::<Option<Box<u64>>>::new(2, &[], 1, 0);
         if let Some(mut slot) = scheduler.slot(1) {
             *slot = Some(Box::new(7));
         }
@@ -442,12 +516,12 @@ mod tests {
 
     #[test]
     fn an_empty_block_is_done_at_once() {
-        assert!(Scheduler::new(0, &[], 1).done());
+        assert!(Scheduler::new(0, &[], 1, 0).done());
     }
 
     #[test]
     fn executes_and_validates_every_transaction_once_without_conflicts() {
-        let scheduler = Scheduler::new(5, &[], 1);
+        let scheduler = Scheduler::new(5, &[], 1, 0);
         let (executed, validated) = run_without_conflicts(&scheduler);
         assert_eq!(executed, vec![0, 1, 2, 3, 4]);
         assert_eq!(validated, vec![0, 1, 2, 3, 4]);
@@ -455,7 +529,7 @@ mod tests {
 
     #[test]
     fn an_aborted_transaction_runs_again_with_the_next_incarnation() {
-        let scheduler = Scheduler::new(2, &[], 1);
+        let scheduler = Scheduler::new(2, &[], 1, 0);
         let mut executions = Vec::new();
         let mut aborted_once = false;
         run_to_completion(&scheduler, |task| match task {
@@ -480,7 +554,7 @@ mod tests {
 
     #[test]
     fn a_hinted_transaction_waits_for_its_hint() {
-        let scheduler = Scheduler::new(2, &[None, Some(0)], 1);
+        let scheduler = Scheduler::new(2, &[None, Some(0)], 1, 0);
         assert_eq!(
             scheduler.next_task(0),
             Some(Task::Execute(Version {
@@ -518,7 +592,7 @@ mod tests {
 
     #[test]
     fn a_suspended_transaction_resumes_after_its_blocker_executes() {
-        let scheduler = Scheduler::new(2, &[], 1);
+        let scheduler = Scheduler::new(2, &[], 1, 0);
         assert_eq!(
             next_execution(&scheduler),
             Some(Version {
@@ -555,7 +629,7 @@ mod tests {
 
     #[test]
     fn an_early_transaction_is_skipped_by_the_index_and_validated_in_order() {
-        let scheduler = Scheduler::new(4, &[None, None, Some(1), None], 1);
+        let scheduler = Scheduler::new(4, &[None, None, Some(1), None], 1, 0);
         let early = |tx| Version { tx, incarnation: 0 };
         assert_eq!(scheduler.try_execute_early(0, 3), Some(early(3)));
         // Taken already, and one that waits on its sender's earlier transaction: not ready.
@@ -571,7 +645,7 @@ mod tests {
 
     #[test]
     fn the_lowest_resumed_transaction_stays_on_the_worker_and_the_others_are_handed_out() {
-        let scheduler = Scheduler::new(3, &[None, Some(0), Some(0)], 1);
+        let scheduler = Scheduler::new(3, &[None, Some(0), Some(0)], 1, 0);
         let zero = Version {
             tx: 0,
             incarnation: 0,
@@ -584,6 +658,109 @@ mod tests {
         assert_eq!(next_execution(&scheduler), None);
     }
 
+    /// Executes every task `scheduler` hands out, committing in order between tasks what has
+    /// executed: the transactions validated by a task, in the order validated.
+    fn run_with_commits(
+        scheduler: &Scheduler,
+        mut committed: TxIdx,
+        tx_count: usize,
+    ) -> Vec<TxIdx> {
+        let mut validated = Vec::new();
+        let mut task = None;
+        for _ in 0..1_000 {
+            while committed < tx_count
+                && scheduler.try_commit(committed, || true) == Claim::Committed
+            {
+                committed += 1;
+                scheduler.committed_up_to(committed);
+            }
+            if scheduler.done() {
+                break;
+            }
+            task = match task {
+                Some(Task::Execute(version)) => scheduler.finish_execution(0, version, false),
+                Some(Task::Validate(version)) => {
+                    validated.push(version.tx);
+                    scheduler.finish_validation(0, version.tx, false)
+                }
+                None => scheduler.next_task(0),
+            };
+        }
+        assert!(scheduler.done(), "scheduler does not finish");
+        validated
+    }
+
+    #[test]
+    fn no_validation_task_falls_inside_the_committers_window() {
+        // Two workers' worth of transactions in flight: one executes ahead of the commit.
+        let scheduler = Scheduler::new(6, &[], 1, 2);
+        let version = |tx| Version { tx, incarnation: 0 };
+        for tx in 0..4 {
+            assert_eq!(next_execution(&scheduler), Some(version(tx)));
+        }
+        // Transactions 0 to 3 executed, the frontier at 0: only 2 and 3 are validated by tasks,
+        // the others by the committer.
+        let validations: Vec<TxIdx> = (0..4)
+            .filter_map(|tx| scheduler.finish_execution(0, version(tx), false))
+            .chain((0..6).filter_map(|_| scheduler.next_task(0)))
+            .filter_map(|task| match task {
+                Task::Validate(version) => Some(version.tx),
+                Task::Execute(_) => None,
+            })
+            .collect();
+        assert_eq!(validations, vec![2, 3]);
+        // With the window as wide as the block, the committer validates everything.
+        let scheduler = Scheduler::new(6, &[], 1, 6);
+        assert_eq!(run_with_commits(&scheduler, 0, 6), Vec::<TxIdx>::new());
+    }
+
+    #[test]
+    fn with_a_window_the_block_is_done_only_once_all_is_committed() {
+        let scheduler = Scheduler::new(2, &[], 1, 1);
+        let version = |tx| Version { tx, incarnation: 0 };
+        for tx in 0..2 {
+            assert_eq!(next_execution(&scheduler), Some(version(tx)));
+            assert_eq!(scheduler.finish_execution(0, version(tx), false), None);
+        }
+        // Transaction 1 is past the window: a task validates it.
+        assert_eq!(scheduler.next_task(0), Some(Task::Validate(version(1))));
+        assert_eq!(scheduler.finish_validation(0, 1, false), None);
+        assert_eq!(scheduler.next_task(0), None);
+        assert!(
+            !scheduler.done(),
+            "transaction 0 is neither validated nor committed"
+        );
+        assert_eq!(run_with_commits(&scheduler, 0, 2), Vec::<TxIdx>::new());
+    }
+
+    #[test]
+    fn a_transaction_the_committer_finds_invalid_runs_again() {
+        let scheduler = Scheduler::new(2, &[], 1, 2);
+        for tx in 0..2 {
+            let version = Version { tx, incarnation: 0 };
+            assert_eq!(next_execution(&scheduler), Some(version));
+            assert_eq!(scheduler.finish_execution(0, version, false), None);
+        }
+        assert_eq!(scheduler.try_commit(0, || true), Claim::Committed);
+        scheduler.committed_up_to(1);
+        assert_eq!(scheduler.try_commit(1, || false), Claim::Aborted);
+        // Aborted: not committed, and not validated again by another worker meanwhile.
+        assert_eq!(scheduler.try_commit(1, || true), Claim::Pending);
+        assert!(!scheduler.try_validation_abort(Version {
+            tx: 1,
+            incarnation: 0
+        }));
+        scheduler.rerun(1);
+        let again = Version {
+            tx: 1,
+            incarnation: 1,
+        };
+        assert_eq!(next_execution(&scheduler), Some(again));
+        assert_eq!(scheduler.finish_execution(0, again, false), None);
+        assert_eq!(run_with_commits(&scheduler, 1, 2), Vec::<TxIdx>::new());
+        assert_eq!(scheduler.counters.aborts.load(Ordering::Relaxed), 1);
+    }
+
     #[test]
     fn the_block_is_not_done_while_another_worker_holds_a_task() {
         let zero = Version {
@@ -593,7 +770,7 @@ mod tests {
         let one = Version { tx: 1, ..zero };
         // Workers 0 and 1, and a worker numbered past them.
         for other in [1, 5] {
-            let scheduler = Scheduler::new(2, &[], 2);
+            let scheduler = Scheduler::new(2, &[], 2, 0);
             // Worker 0 takes what it is given for a few turns, validating what it can.
             let validate_what_it_can = || {
                 for _ in 0..5 {

@@ -487,8 +487,10 @@ pub(crate) struct Execution {
     /// The contracts read for their code alone, with what it credited them: their balances
     /// and nonces in `state` are as read (plus the credit), not as committed.
     pub(crate) code_only: Vec<(Address, U256)>,
-    /// The bloom of the logs it emitted, for its receipt.
-    pub(crate) bloom: Bloom,
+    /// The bloom of the logs it emitted, for its receipt; `None` if it emitted none. Boxed:
+    /// its 256 bytes would otherwise be written by the worker and read by the committer for
+    /// every transaction, most of them as zeros.
+    pub(crate) bloom: Option<Box<Bloom>>,
     /// How long the execution took.
     pub(crate) duration: Duration,
     /// The number its write set was published under in the multi-version memory.
@@ -566,8 +568,8 @@ pub(crate) fn execute<DB: StateProvider>(
         );
     }
     let bloom = match &result {
-        Ok(result) => blooms.logs_bloom(result.logs()),
-        Err(_) => Bloom::ZERO,
+        Ok(result) if !result.logs().is_empty() => Some(Box::new(blooms.logs_bloom(result.logs()))),
+        _ => None,
     };
     let spare_reads = db.spares.reads.pop().unwrap_or_default();
     let reads = std::mem::replace(&mut db.reads, spare_reads);
