@@ -12,8 +12,8 @@
 //! The committer, which takes transactions in order once every one below is committed, checks
 //! each read set one last time and aborts the transaction if a read changed. The transactions
 //! within a window above its frontier therefore get no validation task: the validation index
-//! never stays below the window, and with a window the block is done only once the committer
-//! has committed every transaction.
+//! never stays below the frontier plus the window, and with a window the block is done only
+//! once the committer has committed every transaction.
 
 use super::locks::{get_mut, lock};
 use super::mv_memory::{Incarnation, TxIdx, Version};
