@@ -658,35 +658,34 @@ mod tests {
         assert_eq!(next_execution(&scheduler), None);
     }
 
-    /// Executes every task `scheduler` hands out, committing in order between tasks what has
-    /// executed: the transactions validated by a task, in the order validated.
+    /// Runs every task to the end, no validation failing, committing in order what has executed
+    /// before the first task and after each: the transactions validated by a task.
     fn run_with_commits(
         scheduler: &Scheduler,
         mut committed: TxIdx,
         tx_count: usize,
     ) -> Vec<TxIdx> {
-        let mut validated = Vec::new();
-        let mut task = None;
-        for _ in 0..1_000 {
+        let mut commit = || {
             while committed < tx_count
                 && scheduler.try_commit(committed, || true) == Claim::Committed
             {
                 committed += 1;
                 scheduler.committed_up_to(committed);
             }
-            if scheduler.done() {
-                break;
-            }
-            task = match task {
-                Some(Task::Execute(version)) => scheduler.finish_execution(0, version, false),
-                Some(Task::Validate(version)) => {
+        };
+        commit();
+        let mut validated = Vec::new();
+        run_to_completion(scheduler, |task| {
+            let next = match task {
+                Task::Execute(version) => scheduler.finish_execution(0, version, false),
+                Task::Validate(version) => {
                     validated.push(version.tx);
                     scheduler.finish_validation(0, version.tx, false)
                 }
-                None => scheduler.next_task(0),
             };
-        }
-        assert!(scheduler.done(), "scheduler does not finish");
+            commit();
+            next
+        });
         validated
     }
 
