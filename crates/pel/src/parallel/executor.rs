@@ -116,8 +116,9 @@ where
     fn still_valid(&self, tx: TxIdx, execution: &Execution, now: u64) -> bool {
         self.mv
             .untouched(execution.valid_at, now, tx, &execution.reads)
-            || (execution.reads.iter())
-                .all(|(location, origin)| self.mv.still_reads(location, tx, origin))
+            || (execution.reads.iter()).all(|(location, origin)| {
+                (self.mv).still_reads(location, tx, origin, self.transactions)
+            })
     }
 
     fn slot(&self, tx: TxIdx) -> Option<MutexGuard<'_, TxSlot>> {
@@ -149,7 +150,7 @@ where
     /// One worker: runs tasks until the block is done or stopped.
     fn work(&self, worker: usize, mut committer: Option<&mut Committer<'_, '_, DB>>) {
         let spec = self.cfg_env.spec;
-        let db = VmDb::new(self.mv, self.base, spec);
+        let db = VmDb::new(self.mv, self.base, self.transactions, spec);
         let mut evm = vm::worker_evm(db, self.block_env, self.cfg_env);
         let mut blooms = BloomHasher::default();
         let mut task = None;

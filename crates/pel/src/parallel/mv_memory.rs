@@ -11,19 +11,23 @@
 //! than the slot's last write. And the fee every transaction owes the block's beneficiary is a
 //! *balance delta* on the beneficiary's account rather than a write, so that transactions stop
 //! conflicting on it; only a transaction that reads the beneficiary sums the deltas below it.
-//! The fees are kept beside the locations, one slot per transaction, so that the workers do
-//! not all write to the beneficiary's one list of versions under one lock.
+//! So is what a plain transfer sends a recipient it reads lazily (a *credit*), summed only by
+//! a transaction that reads the recipient whole. Fees and credits are kept beside the
+//! locations, one slot per transaction, so that the workers do not all write to a busy
+//! account's one list of versions under one lock: a transaction's credit is found through the
+//! transfers into the recipient that the block's transactions name, with their values.
 
 use super::publications::{LocationBloom, Publications};
 use super::{locks::lock, padded::Line};
-use alloy_primitives::{Address, B256, U256};
-use hashbrown::HashTable;
+use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, B256, U256, map::FbBuildHasher};
+use hashbrown::{HashMap, HashTable};
 use revm::state::AccountInfo;
 use smallvec::SmallVec;
 use std::{
     hash::{BuildHasher, Hash, Hasher},
     sync::{
-        Mutex, MutexGuard,
+        Mutex, MutexGuard, OnceLock,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -58,8 +62,12 @@ pub(crate) enum Value {
     /// The account after the transaction; `None` if it does not exist.
     Account(Option<AccountInfo>),
     /// A balance increase of an account the transaction did not otherwise write: the fee it
-    /// pays the beneficiary, or what a plain transfer sends its lazily read recipient.
+    /// pays the beneficiary, or a credit to a contract read for its code alone.
     BalanceDelta(U256),
+    /// What a plain transfer sends its lazily read recipient, always the transaction's value:
+    /// kept in the transaction's own slot, not in the recipient's list of versions, which the
+    /// transfers into a busy recipient would otherwise all append to from every worker.
+    Credit(U256),
     /// A storage slot's new value.
     Storage(U256),
     /// The account's storage was reset.
@@ -167,8 +175,8 @@ impl Resolved {
 const SHARDS: usize = 64;
 
 /// Locations a transaction typically writes in the shards (its sender and a recipient or a
-/// couple of slots; the beneficiary's fee has its own slot), to size the memory up front
-/// instead of growing it while workers wait on a shard.
+/// couple of slots; the beneficiary's fee and a lazily read recipient's credit have their own
+/// slot), to size the memory up front instead of growing it while workers wait on a shard.
 const LOCATIONS_PER_TX: usize = 3;
 
 /// Bits of the filter of written locations per location the memory is sized for: with
@@ -184,7 +192,7 @@ const MIN_FILTER_WORDS: usize = 16;
 /// allocates nothing (on one thread, the allocations of a block of 1,226 transfers' first
 /// writes took a tenth of Block-STM's time; perf, mainnet 15274915). Beside it, once
 /// a balance delta was written here, the transactions whose entry is not a delta, so that the
-/// write beneath a run of deltas (all a plain transfer's recipient needs) is found without
+/// write beneath a run of deltas (all a read of a contract's code needs) is found without
 /// walking them; `None` while every entry is a plain write (storage slots, most accounts),
 /// which saves a second allocation per location.
 #[derive(Debug, Default)]
@@ -285,15 +293,50 @@ enum Fee {
     Estimate,
 }
 
-/// One transaction's fee, on a cache line of its own: neighbouring transactions run on
-/// different workers.
-#[derive(Debug, Default)]
-struct FeeSlot(Line<Mutex<Option<Fee>>>);
+/// Whether a transaction's latest incarnation credited its lazily read recipient (with the
+/// transaction's value, which the transaction itself says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credit {
+    Paid(Incarnation),
+    Estimate,
+}
 
-impl FeeSlot {
-    fn lock(&self) -> MutexGuard<'_, Option<Fee>> {
+/// What one transaction's latest incarnation owes outside the shards.
+#[derive(Debug, Default)]
+struct Owed {
+    fee: Option<Fee>,
+    credit: Option<Credit>,
+}
+
+/// One transaction's fee and credit, on a cache line of its own: neighbouring transactions
+/// run on different workers.
+#[derive(Debug, Default)]
+struct DeltaSlot(Line<Mutex<Owed>>);
+
+impl DeltaSlot {
+    fn lock(&self) -> MutexGuard<'_, Owed> {
         lock(&self.0)
     }
+}
+
+/// Each recipient of a value transfer with the transactions that send it value, in order,
+/// with the value: the transactions that may credit it lazily.
+type TransfersTo = HashMap<Address, Vec<(TxIdx, U256)>, FbBuildHasher<20>>;
+
+/// The transfers into each recipient among `transactions`.
+fn transfers_to(transactions: &[Recovered<TxEnvelope>]) -> TransfersTo {
+    let mut transfers = TransfersTo::default();
+    for (tx, transaction) in transactions.iter().enumerate() {
+        if let Some(to) = transaction.to()
+            && !transaction.value().is_zero()
+        {
+            transfers
+                .entry(to)
+                .or_default()
+                .push((tx, transaction.value()));
+        }
+    }
+    transfers
 }
 
 /// One shard: locations with the writes to them, found by the hash that also chose the
@@ -384,11 +427,15 @@ pub(crate) struct MvMemory {
     /// Each on a cache line of its own: a lock packed beside another would move between the
     /// cores with its neighbour's.
     shards: [Line<Mutex<Shard>>; SHARDS],
-    /// The beneficiary's account: its balance deltas are in `fees`, its other writes in the
+    /// The beneficiary's account: its balance deltas are in `owed`, its other writes in the
     /// shards.
     beneficiary: Location,
-    /// Per transaction, the fee it owes the beneficiary as a balance delta, if it does.
-    fees: Box<[FeeSlot]>,
+    /// Per transaction, the fee it owes the beneficiary as a balance delta and whether it
+    /// credited its lazily read recipient.
+    owed: Box<[DeltaSlot]>,
+    /// The transfers into each recipient, found once a read first needs them: only a
+    /// recipient read whole, not lazily, sums its credits.
+    transfers: OnceLock<TransfersTo>,
     hasher: alloy_primitives::map::DefaultHashBuilder,
     /// The numbered changes, for validations (see [`super::publications`]).
     publications: Publications,
@@ -399,10 +446,13 @@ pub(crate) struct MvMemory {
     /// same 64 shards all the time.
     written: Filter,
     /// The locations that ever held an entry other than a balance delta (a write of a whole
-    /// account, or an estimate). A lazily read recipient asks only for such an entry, and the
-    /// busy ones hold none: a clear bit answers the deposits into an exchange's account
-    /// without the lock of the shard that every one of them writes its delta into.
+    /// account, or an estimate). A lazily read recipient and a read of a contract's code ask
+    /// only for such an entry: a clear bit answers them without the shard's lock, also for a
+    /// contract that holds only the deltas it was credited while read for its code.
     whole: Filter,
+    /// The recipients some transfer credited lazily (see [`Value::Credit`]): a read of any
+    /// other account needs no look at the credits.
+    credited: Filter,
 }
 
 impl std::fmt::Debug for MvMemory {
@@ -425,11 +475,14 @@ impl MvMemory {
                 }))
             }),
             beneficiary: Location::Account(beneficiary),
-            fees: (0..tx_count).map(|_| FeeSlot::default()).collect(),
+            owed: (0..tx_count).map(|_| DeltaSlot::default()).collect(),
+            transfers: OnceLock::new(),
             hasher: Default::default(),
             publications: Publications::default(),
             written: Filter::new(tx_count),
             whole: Filter::new(tx_count),
+            // One credit at most per transaction.
+            credited: Filter::new(tx_count.div_ceil(LOCATIONS_PER_TX)),
         }
     }
 
@@ -498,6 +551,12 @@ impl MvMemory {
     ) -> (bool, u64) {
         let mut wrote_new = false;
         let mut changed = LocationBloom::default();
+        let credits = |writes: &[(Location, Value)]| {
+            (writes.iter()).any(|(_, value)| matches!(value, Value::Credit(_)))
+        };
+        if credits(previous) && !credits(writes) {
+            self.set_credit(version.tx, None);
+        }
         for (location, value) in writes {
             let hash = self.hasher.hash_one(location);
             changed.add(hash);
@@ -506,6 +565,18 @@ impl MvMemory {
             }
             if *location == self.beneficiary {
                 self.record_beneficiary(version, previous, value, hash);
+                continue;
+            }
+            if let Value::Credit(_) = value {
+                self.credited.mark(hash);
+                self.set_credit(version.tx, Some(Credit::Paid(version.incarnation)));
+                // A whole write of the previous incarnation here leaves the shards.
+                if (previous.iter())
+                    .any(|(old, value)| old == location && !matches!(value, Value::Credit(_)))
+                    && let Some(versions) = self.shard_of(hash).get_mut(hash, location)
+                {
+                    versions.remove(version.tx);
+                }
                 continue;
             }
             self.mark(hash, value);
@@ -570,8 +641,14 @@ impl MvMemory {
     }
 
     fn set_fee(&self, tx: TxIdx, fee: Option<Fee>) {
-        if let Some(slot) = self.fees.get(tx) {
-            *slot.lock() = fee;
+        if let Some(slot) = self.owed.get(tx) {
+            slot.lock().fee = fee;
+        }
+    }
+
+    fn set_credit(&self, tx: TxIdx, credit: Option<Credit>) {
+        if let Some(slot) = self.owed.get(tx) {
+            slot.lock().credit = credit;
         }
     }
 
@@ -584,6 +661,9 @@ impl MvMemory {
             changed.add(hash);
             if *location == self.beneficiary && matches!(value, Value::BalanceDelta(_)) {
                 self.set_fee(tx, Some(Fee::Estimate));
+            } else if let Value::Credit(_) = value {
+                // Only whole reads of the recipient wait; a lazy one reads beneath the credits.
+                self.set_credit(tx, Some(Credit::Estimate));
             } else {
                 self.whole.mark(hash);
                 if let Some(versions) = self.shard_of(hash).get_mut(hash, location) {
@@ -594,53 +674,95 @@ impl MvMemory {
         self.publications.publish(tx, &changed);
     }
 
-    /// What transaction `reader` sees at `location`.
-    pub(crate) fn read(&self, location: &Location, reader: TxIdx) -> Result<Resolved, Blocked> {
+    /// What transaction `reader` sees at `location`. `transactions` are the block's: a whole
+    /// read of a lazily credited recipient finds the transfers that may have credited it.
+    pub(crate) fn read(
+        &self,
+        location: &Location,
+        reader: TxIdx,
+        transactions: &[Recovered<TxEnvelope>],
+    ) -> Result<Resolved, Blocked> {
         if *location == self.beneficiary {
             return self.read_beneficiary(reader);
         }
-        let Some((hash, shard)) = self.shard_if(&self.written, location) else {
-            return Ok(Resolved::Base);
-        };
-        let Some(versions) = shard.get(hash, location) else {
-            return Ok(Resolved::Base);
-        };
-        let mut deltas: Option<(U256, Vec<Version>)> = None;
-        for (tx, entry) in versions.below(reader) {
-            let (incarnation, value) = match entry {
-                Entry::Estimate => return Err(Blocked(*tx)),
-                Entry::Data(incarnation, value) => (*incarnation, value),
-            };
-            let version = Version {
-                tx: *tx,
-                incarnation,
-            };
-            match (value, &mut deltas) {
-                (Value::BalanceDelta(delta), Some((sum, versions))) => {
-                    *sum = sum.saturating_add(*delta);
-                    versions.push(version);
+        let hash = self.hasher.hash_one(location);
+        let mut deltas: Vec<(Version, U256)> = Vec::new();
+        let mut below = None;
+        if self.written.may_hold(hash)
+            && let Some(versions) = self.shard_of(hash).get(hash, location)
+        {
+            for (tx, entry) in versions.below(reader) {
+                let version = match entry {
+                    Entry::Estimate => return Err(Blocked(*tx)),
+                    Entry::Data(incarnation, _) => Version {
+                        tx: *tx,
+                        incarnation: *incarnation,
+                    },
+                };
+                match entry {
+                    Entry::Data(_, Value::BalanceDelta(delta)) => deltas.push((version, *delta)),
+                    Entry::Data(_, value) => {
+                        below = Some((version, value.clone()));
+                        break;
+                    }
+                    Entry::Estimate => {}
                 }
-                (Value::BalanceDelta(delta), None) => deltas = Some((*delta, vec![version])),
-                (value, None) => return Ok(Resolved::Value(version, value.clone())),
-                (Value::Account(info), Some((sum, versions))) => {
-                    return Ok(Resolved::Deltas {
-                        sum: *sum,
-                        versions: std::mem::take(versions),
-                        below: Some((version, info.clone())),
-                    });
-                }
-                // Only account locations hold deltas, and they hold nothing else.
-                (_, Some(_)) => break,
             }
         }
-        Ok(match deltas {
-            Some((sum, versions)) => Resolved::Deltas {
-                sum,
-                versions,
-                below: None,
+        if let Location::Account(address) = location
+            && self.credited.may_hold(hash)
+        {
+            let from = below.as_ref().map_or(0, |(version, _)| version.tx + 1);
+            let before = deltas.len();
+            self.add_credits(*address, from..reader, transactions, &mut deltas)?;
+            if deltas.len() > before {
+                deltas.sort_unstable_by_key(|(version, _)| std::cmp::Reverse(version.tx));
+            }
+        }
+        if deltas.is_empty() {
+            return Ok(match below {
+                Some((version, value)) => Resolved::Value(version, value),
+                None => Resolved::Base,
+            });
+        }
+        let sum = (deltas.iter()).fold(U256::ZERO, |sum, (_, delta)| sum.saturating_add(*delta));
+        Ok(Resolved::Deltas {
+            sum,
+            versions: deltas.into_iter().map(|(version, _)| version).collect(),
+            below: match below {
+                Some((version, Value::Account(info))) => Some((version, info)),
+                // Only account locations hold deltas, and accounts beneath them.
+                _ => None,
             },
-            None => Resolved::Base,
         })
+    }
+
+    /// Adds to `deltas` the credits to `recipient` of the transactions in `range`: those
+    /// whose latest incarnation credited it lazily.
+    fn add_credits(
+        &self,
+        recipient: Address,
+        range: std::ops::Range<TxIdx>,
+        transactions: &[Recovered<TxEnvelope>],
+        deltas: &mut Vec<(Version, U256)>,
+    ) -> Result<(), Blocked> {
+        let transfers = self.transfers.get_or_init(|| transfers_to(transactions));
+        let Some(into) = transfers.get(&recipient) else {
+            return Ok(());
+        };
+        let start = into.partition_point(|(tx, _)| *tx < range.start);
+        let end = into.partition_point(|(tx, _)| *tx < range.end);
+        for &(tx, value) in into.get(start..end).unwrap_or_default() {
+            let credit = self.owed.get(tx).and_then(|slot| slot.lock().credit);
+            match credit {
+                Some(Credit::Paid(incarnation)) => {
+                    deltas.push((Version { tx, incarnation }, value))
+                }
+                Some(Credit::Estimate) => return Err(Blocked(tx)),
+                None => {}
+            }
+        }
+        Ok(())
     }
 
     /// What transaction `reader` sees at the beneficiary: the fees of the transactions above
@@ -657,10 +779,10 @@ impl MvMemory {
         let mut sum = U256::ZERO;
         let mut versions = Vec::new();
         for tx in (from..reader).rev() {
-            let Some(slot) = self.fees.get(tx) else {
+            let Some(slot) = self.owed.get(tx) else {
                 continue;
             };
-            let fee = *slot.lock();
+            let fee = slot.lock().fee;
             match fee {
                 Some(Fee::Owed(incarnation, fee)) => {
                     sum = sum.saturating_add(fee);
@@ -721,12 +843,14 @@ impl MvMemory {
         }
     }
 
-    /// Whether `reader` would read `location` from the same versions as `origin` records.
+    /// Whether `reader` would read `location` from the same versions as `origin` records, in
+    /// the block of `transactions`.
     pub(crate) fn still_reads(
         &self,
         location: &Location,
         reader: TxIdx,
         origin: &ReadOrigin,
+        transactions: &[Recovered<TxEnvelope>],
     ) -> bool {
         if let ReadOrigin::Code { code_hash, base } = origin {
             return match self.read_underlying(location, reader) {
@@ -741,7 +865,7 @@ impl MvMemory {
                 Err(Blocked(_)) => false,
             };
         }
-        match self.read(location, reader) {
+        match self.read(location, reader, transactions) {
             Ok(resolved) => resolved.into_origin() == *origin,
             Err(Blocked(_)) => false,
         }
@@ -764,14 +888,14 @@ mod tests {
         let slot = Location::Storage(A, U256::from(1));
         mv.record(v(1, 0), &[], &[(slot, Value::Storage(U256::from(10)))]);
         mv.record(v(3, 0), &[], &[(slot, Value::Storage(U256::from(30)))]);
-        assert_eq!(mv.read(&slot, 0), Ok(Resolved::Base));
-        assert_eq!(mv.read(&slot, 1), Ok(Resolved::Base));
+        assert_eq!(mv.read(&slot, 0, &[]), Ok(Resolved::Base));
+        assert_eq!(mv.read(&slot, 1, &[]), Ok(Resolved::Base));
         assert_eq!(
-            mv.read(&slot, 3),
+            mv.read(&slot, 3, &[]),
             Ok(Resolved::Value(v(1, 0), Value::Storage(U256::from(10))))
         );
         assert_eq!(
-            mv.read(&slot, 9),
+            mv.read(&slot, 9, &[]),
             Ok(Resolved::Value(v(3, 0), Value::Storage(U256::from(30))))
         );
     }
@@ -785,8 +909,8 @@ mod tests {
                 .0
         );
         mv.convert_writes_to_estimates(2, &[(slot, Value::Storage(U256::from(1)))]);
-        assert_eq!(mv.read(&slot, 5), Err(Blocked(2)));
-        assert_eq!(mv.read(&slot, 2), Ok(Resolved::Base));
+        assert_eq!(mv.read(&slot, 5, &[]), Err(Blocked(2)));
+        assert_eq!(mv.read(&slot, 2, &[]), Ok(Resolved::Base));
         // The next incarnation writes the same location: nothing new.
         let one = [(slot, Value::Storage(U256::from(1)))];
         assert!(
@@ -795,7 +919,7 @@ mod tests {
         );
         // An incarnation that stops writing it removes the entry.
         assert!(!mv.record(v(2, 2), &one, &[]).0);
-        assert_eq!(mv.read(&slot, 5), Ok(Resolved::Base));
+        assert_eq!(mv.read(&slot, 5, &[]), Ok(Resolved::Base));
     }
 
     #[test]
@@ -803,22 +927,22 @@ mod tests {
         let mv = MvMemory::new(8, Address::ZERO);
         let wipe = Location::StorageWipe(A);
         let other = Location::StorageWipe(Address::with_last_byte(0xbb));
-        assert_eq!(mv.read(&wipe, 5), Ok(Resolved::Base));
+        assert_eq!(mv.read(&wipe, 5, &[]), Ok(Resolved::Base));
         mv.record(v(2, 0), &[], &[(wipe, Value::StorageWipe)]);
         assert_eq!(
-            mv.read(&wipe, 5),
+            mv.read(&wipe, 5, &[]),
             Ok(Resolved::Value(v(2, 0), Value::StorageWipe))
         );
-        assert_eq!(mv.read(&wipe, 2), Ok(Resolved::Base));
-        assert_eq!(mv.read(&other, 5), Ok(Resolved::Base));
+        assert_eq!(mv.read(&wipe, 2, &[]), Ok(Resolved::Base));
+        assert_eq!(mv.read(&other, 5, &[]), Ok(Resolved::Base));
         // The next incarnation no longer wipes: the bit stays set, the read finds no entry.
         mv.record(v(2, 1), &[(wipe, Value::StorageWipe)], &[]);
-        assert_eq!(mv.read(&wipe, 5), Ok(Resolved::Base));
-        assert!(mv.still_reads(&wipe, 5, &ReadOrigin::Base));
+        assert_eq!(mv.read(&wipe, 5, &[]), Ok(Resolved::Base));
+        assert!(mv.still_reads(&wipe, 5, &ReadOrigin::Base, &[]));
     }
 
     #[test]
-    fn a_recipient_of_deltas_alone_reads_the_base_beneath_until_an_estimate_or_a_write() {
+    fn an_account_of_deltas_alone_reads_the_base_beneath_until_an_estimate_or_a_write() {
         let mv = MvMemory::new(8, Address::ZERO);
         let account = Location::Account(A);
         let delta = [(account, Value::BalanceDelta(U256::from(5)))];
@@ -826,15 +950,15 @@ mod tests {
         mv.record(v(2, 0), &[], &delta);
         // Only deltas: the filter of whole writes answers, the deltas are still summed.
         assert_eq!(mv.read_underlying(&account, 4), Ok(None));
-        assert!(mv.still_reads(&account, 4, &ReadOrigin::Codeless(None)));
+        assert!(mv.still_reads(&account, 4, &ReadOrigin::Codeless(None), &[]));
         assert!(matches!(
-            mv.read(&account, 4),
+            mv.read(&account, 4, &[]),
             Ok(Resolved::Deltas { sum, .. }) if sum == U256::from(10)
         ));
         // A delta turned into an estimate is seen beneath the recipient.
         mv.convert_writes_to_estimates(2, &delta);
         assert_eq!(mv.read_underlying(&account, 4), Err(Blocked(2)));
-        assert!(!mv.still_reads(&account, 4, &ReadOrigin::Codeless(None)));
+        assert!(!mv.still_reads(&account, 4, &ReadOrigin::Codeless(None), &[]));
         assert_eq!(mv.read_underlying(&account, 2), Ok(None));
         // So is a whole write, once the estimate is a delta again.
         mv.record(v(2, 1), &delta, &delta);
@@ -851,7 +975,7 @@ mod tests {
 
     #[test]
     fn balance_deltas_sum_down_to_a_write_or_the_base() {
-        // Deltas of a lazily credited recipient, in the shards.
+        // Balance deltas in the shards (contracts credited while read for their code alone).
         balance_deltas_of(MvMemory::new(8, Address::ZERO));
     }
 
@@ -874,7 +998,7 @@ mod tests {
         );
         mv.record(v(3, 0), &[], &[(account, delta(4))]);
         assert_eq!(
-            mv.read(&account, 2),
+            mv.read(&account, 2, &[]),
             Ok(Resolved::Deltas {
                 sum: U256::from(3),
                 versions: vec![v(1, 0), v(0, 0)],
@@ -882,7 +1006,7 @@ mod tests {
             })
         );
         assert_eq!(
-            mv.read(&account, 4),
+            mv.read(&account, 4, &[]),
             Ok(Resolved::Deltas {
                 sum: U256::from(4),
                 versions: vec![v(3, 0)],
@@ -899,11 +1023,11 @@ mod tests {
         let wrote = [(account, Value::Account(Some(info.clone())))];
         mv.convert_writes_to_estimates(2, &wrote);
         assert_eq!(mv.read_underlying(&account, 4), Err(Blocked(2)));
-        assert_eq!(mv.read(&account, 4), Err(Blocked(2)));
+        assert_eq!(mv.read(&account, 4, &[]), Err(Blocked(2)));
         mv.record(v(2, 1), &wrote, &[(account, delta(9))]);
         assert_eq!(mv.read_underlying(&account, 4), Ok(None));
         assert_eq!(
-            mv.read(&account, 3),
+            mv.read(&account, 3, &[]),
             Ok(Resolved::Deltas {
                 sum: U256::from(12),
                 versions: vec![v(2, 1), v(1, 0), v(0, 0)],
@@ -916,13 +1040,99 @@ mod tests {
             &[(account, delta(9))],
             &[(account, Value::Account(Some(info)))],
         );
-        let origin = mv.read(&account, 4).unwrap().into_origin();
-        assert!(mv.still_reads(&account, 4, &origin));
+        let origin = mv.read(&account, 4, &[]).unwrap().into_origin();
+        assert!(mv.still_reads(&account, 4, &origin, &[]));
         mv.record(v(3, 1), &[(account, delta(4))], &[(account, delta(5))]);
-        assert!(!mv.still_reads(&account, 4, &origin));
+        assert!(!mv.still_reads(&account, 4, &origin, &[]));
         // A delta turned into an estimate blocks the readers above.
         mv.convert_writes_to_estimates(3, &[(account, delta(5))]);
-        assert_eq!(mv.read(&account, 4), Err(Blocked(3)));
-        assert_eq!(mv.read(&account, 3).map(|_| ()), Ok(()));
+        assert_eq!(mv.read(&account, 4, &[]), Err(Blocked(3)));
+        assert_eq!(mv.read(&account, 3, &[]).map(|_| ()), Ok(()));
+    }
+
+    /// A block whose transaction `i` sends `values[i]` wei to `A` (none for zero).
+    fn transfers_into_a(values: &[u64]) -> Vec<Recovered<TxEnvelope>> {
+        use alloy_consensus::{Signed, TxLegacy};
+        use alloy_primitives::{Signature, TxKind};
+        (values.iter())
+            .map(|&value| {
+                let tx = TxLegacy {
+                    to: TxKind::Call(A),
+                    value: U256::from(value),
+                    gas_limit: 21_000,
+                    ..TxLegacy::default()
+                };
+                let signed = Signed::new_unhashed(tx, Signature::test_signature());
+                Recovered::new_unchecked(TxEnvelope::Legacy(signed), Address::with_last_byte(1))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn credits_stay_out_of_the_shards_and_sum_for_whole_reads_only() {
+        let block = transfers_into_a(&[0, 5, 7, 0, 0, 0]);
+        let mv = MvMemory::new(block.len(), Address::ZERO);
+        let account = Location::Account(A);
+        let credit = |n: u64| [(account, Value::Credit(U256::from(n)))];
+        mv.record(v(1, 0), &[], &credit(5));
+        mv.record(v(2, 0), &[], &credit(7));
+        let (hash, shard) = mv.shard(&account);
+        assert!(shard.get(hash, &account).is_none());
+        drop(shard);
+        assert_eq!(mv.read(&account, 1, &block), Ok(Resolved::Base));
+        assert_eq!(
+            mv.read(&account, 4, &block),
+            Ok(Resolved::Deltas {
+                sum: U256::from(12),
+                versions: vec![v(2, 0), v(1, 0)],
+                below: None
+            })
+        );
+        // A lazy read looks beneath the credits, even while one is an estimate.
+        assert_eq!(mv.read_underlying(&account, 4), Ok(None));
+        mv.convert_writes_to_estimates(2, &credit(7));
+        assert_eq!(mv.read(&account, 4, &block), Err(Blocked(2)));
+        assert_eq!(mv.read(&account, 2, &block).map(|_| ()), Ok(()));
+        assert!(mv.still_reads(&account, 4, &ReadOrigin::Codeless(None), &block));
+        // A whole write above the credits hides them; one beneath, only those below it.
+        mv.record(v(2, 1), &credit(7), &credit(7));
+        let info = AccountInfo::default().with_balance(U256::from(100));
+        let whole = [(account, Value::Account(Some(info.clone())))];
+        mv.record(v(3, 0), &[], &whole);
+        assert_eq!(
+            mv.read(&account, 5, &block),
+            Ok(Resolved::Value(v(3, 0), Value::Account(Some(info.clone()))))
+        );
+        mv.record(v(3, 1), &whole, &[]);
+        mv.record(v(0, 0), &[], &whole);
+        let origin = mv.read(&account, 5, &block).unwrap().into_origin();
+        assert_eq!(
+            origin,
+            ReadOrigin::Deltas(vec![v(2, 1), v(1, 0)], Some(v(0, 0)))
+        );
+        assert!(mv.still_reads(&account, 5, &origin, &block));
+        // An incarnation that writes the account whole instead drops its credit, and one that
+        // credits it again drops the whole write.
+        mv.record(v(1, 1), &credit(5), &whole);
+        assert!(!mv.still_reads(&account, 5, &origin, &block));
+        assert_eq!(
+            mv.read(&account, 5, &block),
+            Ok(Resolved::Deltas {
+                sum: U256::from(7),
+                versions: vec![v(2, 1)],
+                below: Some((v(1, 1), Some(info)))
+            })
+        );
+        mv.record(v(1, 2), &whole, &credit(5));
+        assert_eq!(
+            mv.read(&account, 5, &block).unwrap().into_origin(),
+            ReadOrigin::Deltas(vec![v(2, 1), v(1, 2)], Some(v(0, 0)))
+        );
+        // No credit at all once the incarnation writes nothing there.
+        mv.record(v(1, 3), &credit(5), &[]);
+        assert_eq!(
+            mv.read(&account, 5, &block).unwrap().into_origin(),
+            ReadOrigin::Deltas(vec![v(2, 1)], Some(v(0, 0)))
+        );
     }
 }

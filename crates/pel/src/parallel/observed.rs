@@ -238,7 +238,7 @@ mod tests {
         let cache = State::builder().with_database_ref(&state).build();
         let base = vm::BaseState::new(&state, &cache);
         let mv = MvMemory::new(2, Address::ZERO);
-        let db = VmDb::new(&mv, &base, env.cfg_env.spec);
+        let db = VmDb::new(&mv, &base, &[], env.cfg_env.spec);
         let mut evm = vm::worker_evm(db, &env.block_env, &env.cfg_env);
         let tx = TxLegacy {
             chain_id: Some(1),
@@ -268,7 +268,7 @@ mod tests {
             &[],
             &[(Location::Account(CONTRACT), Value::Account(Some(funded)))],
         );
-        (execution.reads.iter()).all(|(location, origin)| mv.still_reads(location, 1, origin))
+        (execution.reads.iter()).all(|(location, origin)| mv.still_reads(location, 1, origin, &[]))
     }
 
     fn with_payee(head: &[u8], tail: &[u8]) -> Vec<u8> {
@@ -397,7 +397,7 @@ mod tests {
             code_hash: CODE,
             base: true,
         };
-        assert!(mv.still_reads(&location, 5, &from_base));
+        assert!(mv.still_reads(&location, 5, &from_base, &[]));
         // A lower transaction changes the balance only: still valid.
         let v1 = Version {
             tx: 1,
@@ -405,17 +405,17 @@ mod tests {
         };
         let balance_changed = [(location, Value::Account(Some(contract(9))))];
         mv.record(v1, &[], &balance_changed);
-        assert!(mv.still_reads(&location, 5, &from_base));
+        assert!(mv.still_reads(&location, 5, &from_base, &[]));
         // While it re-executes, readers above cannot know.
         mv.convert_writes_to_estimates(1, &balance_changed);
-        assert!(!mv.still_reads(&location, 5, &from_base));
+        assert!(!mv.still_reads(&location, 5, &from_base, &[]));
         // It destroys the account, or its code differs: invalid.
         let v2 = Version {
             tx: 1,
             incarnation: 1,
         };
         mv.record(v2, &balance_changed, &[(location, Value::Account(None))]);
-        assert!(!mv.still_reads(&location, 5, &from_base));
+        assert!(!mv.still_reads(&location, 5, &from_base, &[]));
         let other_code = AccountInfo {
             code_hash: B256::repeat_byte(0x22),
             ..contract(9)
@@ -425,12 +425,12 @@ mod tests {
             incarnation: 2,
         };
         mv.record(v3, &[], &[(location, Value::Account(Some(other_code)))]);
-        assert!(!mv.still_reads(&location, 5, &from_base));
+        assert!(!mv.still_reads(&location, 5, &from_base, &[]));
         // A code read first served by a lower write is not valid on the base state alone.
         let from_write = ReadOrigin::Code {
             code_hash: CODE,
             base: false,
         };
-        assert!(!mv.still_reads(&location, 1, &from_write));
+        assert!(!mv.still_reads(&location, 1, &from_write, &[]));
     }
 }

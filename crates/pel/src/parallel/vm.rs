@@ -15,6 +15,7 @@ use crate::{
     collision::{StorageCollisions, StorageOracle},
     provider::holds_storage,
 };
+use alloy_consensus::{TxEnvelope, transaction::Recovered};
 use alloy_primitives::{
     Address, B256, Bloom, U256,
     map::{AddressMap, AddressSet, HashMap},
@@ -134,6 +135,8 @@ fn state_error(error: impl fmt::Display) -> VmError {
 pub(crate) struct VmDb<'a, DB> {
     mv: &'a MvMemory,
     base: &'a BaseState<'a, DB>,
+    /// The block's transactions, which say what a lazily credited recipient was sent.
+    transactions: &'a [Recovered<TxEnvelope>],
     tx: TxIdx,
     spurious_dragon: bool,
     /// Whether creations check the target's storage (EIP-7610; see [`crate::collision`]).
@@ -209,10 +212,16 @@ fn keep<T: Spare>(spares: &mut Vec<T>, mut container: T) {
 }
 
 impl<'a, DB: StateProvider> VmDb<'a, DB> {
-    pub(crate) fn new(mv: &'a MvMemory, base: &'a BaseState<'a, DB>, spec: SpecId) -> Self {
+    pub(crate) fn new(
+        mv: &'a MvMemory,
+        base: &'a BaseState<'a, DB>,
+        transactions: &'a [Recovered<TxEnvelope>],
+        spec: SpecId,
+    ) -> Self {
         Self {
             mv,
             base,
+            transactions,
             tx: 0,
             spurious_dragon: spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
             storage_collisions: base.db.may_hold_storage_only_accounts(),
@@ -297,7 +306,7 @@ impl<'a, DB: StateProvider> VmDb<'a, DB> {
 
     fn resolve(&self, location: &Location) -> Result<Resolved, VmError> {
         self.mv
-            .read(location, self.tx)
+            .read(location, self.tx, self.transactions)
             .map_err(|Blocked(tx)| VmError::Blocked(tx))
     }
 }
@@ -546,11 +555,15 @@ pub(crate) fn execute<DB: StateProvider>(
             && let Some(account) = state.remove(&recipient)
             && account.is_touched()
         {
-            // The recipient was served as an empty account: its balance is what it received.
-            writes.push((
-                Location::Account(recipient),
-                Value::BalanceDelta(account.info.balance),
-            ));
+            // The recipient was served as an empty account: its balance is what it received,
+            // the transaction's value, which readers of the credit take from the transaction.
+            let received = account.info.balance;
+            let credit = if received == evm.ctx.tx.value {
+                Value::Credit(received)
+            } else {
+                Value::BalanceDelta(received)
+            };
+            writes.push((Location::Account(recipient), credit));
             lazy_credit = Some((recipient, account.info.balance));
         }
         match state.get_mut(&beneficiary) {
