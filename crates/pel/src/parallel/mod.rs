@@ -25,6 +25,7 @@ mod hints;
 mod locks;
 mod mv_memory;
 mod observed;
+mod owed;
 mod padded;
 mod pool;
 mod publications;

@@ -17,11 +17,12 @@
 //! account's one list of versions under one lock: a transaction's credit is found through the
 //! transfers into the recipient that the block's transactions name, with their values.
 
+use super::owed::{Credit, DeltaSlot, Fee, TransfersTo, transfers_to};
 use super::publications::{LocationBloom, Publications};
 use super::{locks::lock, padded::Line};
-use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
-use alloy_primitives::{Address, B256, U256, map::FbBuildHasher};
-use hashbrown::{HashMap, HashTable};
+use alloy_consensus::{TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, B256, U256};
+use hashbrown::HashTable;
 use revm::state::AccountInfo;
 use smallvec::SmallVec;
 use std::{
@@ -284,59 +285,6 @@ impl Versions {
         let at = self.entries.binary_search_by_key(&tx, |(t, _)| *t).ok()?;
         self.entries.get(at)
     }
-}
-
-/// The fee a transaction's latest incarnation owes the beneficiary as a balance delta.
-#[derive(Debug, Clone, Copy)]
-enum Fee {
-    Owed(Incarnation, U256),
-    Estimate,
-}
-
-/// Whether a transaction's latest incarnation credited its lazily read recipient (with the
-/// transaction's value, which the transaction itself says).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Credit {
-    Paid(Incarnation),
-    Estimate,
-}
-
-/// What one transaction's latest incarnation owes outside the shards.
-#[derive(Debug, Default)]
-struct Owed {
-    fee: Option<Fee>,
-    credit: Option<Credit>,
-}
-
-/// One transaction's fee and credit, on a cache line of its own: neighbouring transactions
-/// run on different workers.
-#[derive(Debug, Default)]
-struct DeltaSlot(Line<Mutex<Owed>>);
-
-impl DeltaSlot {
-    fn lock(&self) -> MutexGuard<'_, Owed> {
-        lock(&self.0)
-    }
-}
-
-/// Each recipient of a value transfer with the transactions that send it value, in order,
-/// with the value: the transactions that may credit it lazily.
-type TransfersTo = HashMap<Address, Vec<(TxIdx, U256)>, FbBuildHasher<20>>;
-
-/// The transfers into each recipient among `transactions`.
-fn transfers_to(transactions: &[Recovered<TxEnvelope>]) -> TransfersTo {
-    let mut transfers = TransfersTo::default();
-    for (tx, transaction) in transactions.iter().enumerate() {
-        if let Some(to) = transaction.to()
-            && !transaction.value().is_zero()
-        {
-            transfers
-                .entry(to)
-                .or_default()
-                .push((tx, transaction.value()));
-        }
-    }
-    transfers
 }
 
 /// One shard: locations with the writes to them, found by the hash that also chose the

@@ -1,0 +1,101 @@
+//! What a transaction owes outside the multi-version memory's shards: the fee it pays the
+//! beneficiary and the credit a plain transfer pays its lazily read recipient, one slot per
+//! transaction (see [`super::mv_memory`]), and the transfers that say who may be credited.
+
+use super::locks::lock;
+use super::mv_memory::{Incarnation, TxIdx};
+use super::padded::Line;
+use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
+use alloy_primitives::{Address, U256, map::FbBuildHasher};
+use hashbrown::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// The fee a transaction's latest incarnation owes the beneficiary as a balance delta.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Fee {
+    Owed(Incarnation, U256),
+    Estimate,
+}
+
+/// Whether a transaction's latest incarnation credited its lazily read recipient (with the
+/// transaction's value, which the transaction itself says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Credit {
+    Paid(Incarnation),
+    Estimate,
+}
+
+/// What one transaction's latest incarnation owes outside the shards.
+#[derive(Debug, Default)]
+pub(super) struct Owed {
+    pub(super) fee: Option<Fee>,
+    pub(super) credit: Option<Credit>,
+}
+
+/// One transaction's fee and credit, on a cache line of its own: neighbouring transactions
+/// run on different workers.
+#[derive(Debug, Default)]
+pub(super) struct DeltaSlot(Line<Mutex<Owed>>);
+
+impl DeltaSlot {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Owed> {
+        lock(&self.0)
+    }
+}
+
+/// Each recipient of a value transfer with the transactions that send it value, in order,
+/// with the value: the transactions that may credit it lazily.
+pub(super) type TransfersTo = HashMap<Address, Vec<(TxIdx, U256)>, FbBuildHasher<20>>;
+
+/// The transfers into each recipient among `transactions`.
+pub(super) fn transfers_to(transactions: &[Recovered<TxEnvelope>]) -> TransfersTo {
+    let mut transfers = TransfersTo::default();
+    for (tx, transaction) in transactions.iter().enumerate() {
+        if let Some(to) = transaction.to()
+            && !transaction.value().is_zero()
+        {
+            transfers
+                .entry(to)
+                .or_default()
+                .push((tx, transaction.value()));
+        }
+    }
+    transfers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::{Signed, TxLegacy};
+    use alloy_primitives::{Signature, TxKind};
+
+    fn transfer(to: TxKind, value: u64) -> Recovered<TxEnvelope> {
+        let tx = TxLegacy {
+            to,
+            value: U256::from(value),
+            gas_limit: 21_000,
+            ..TxLegacy::default()
+        };
+        let signed = Signed::new_unhashed(tx, Signature::test_signature());
+        Recovered::new_unchecked(TxEnvelope::Legacy(signed), Address::with_last_byte(1))
+    }
+
+    #[test]
+    fn the_transfers_into_a_recipient_are_those_with_a_value_in_order() {
+        let (a, b) = (Address::with_last_byte(0xa), Address::with_last_byte(0xb));
+        let block = [
+            transfer(TxKind::Call(a), 3),
+            transfer(TxKind::Call(b), 0),
+            transfer(TxKind::Create, 9),
+            transfer(TxKind::Call(a), 5),
+            transfer(TxKind::Call(b), 1),
+        ];
+        let transfers = transfers_to(&block);
+        assert_eq!(
+            transfers.get(&a),
+            Some(&vec![(0, U256::from(3)), (3, U256::from(5))])
+        );
+        assert_eq!(transfers.get(&b), Some(&vec![(4, U256::from(1))]));
+        assert_eq!(transfers.len(), 2);
+    }
+}
