@@ -43,24 +43,43 @@ impl DeltaSlot {
     }
 }
 
-/// Each recipient of a value transfer with the transactions that send it value, in order,
-/// with the value: the transactions that may credit it lazily.
-pub(super) type TransfersTo = HashMap<Address, Vec<(TxIdx, U256)>, FbBuildHasher<20>>;
+/// The block's value transfers by recipient: for each, the transactions that may credit it
+/// lazily, in order, with the value. Built for a block at the first whole read of an account
+/// that the filter of credited recipients holds: on the mainnet fixtures for 8 or 9 of the 27
+/// blocks that run Block-STM, in 4-47 us each (a map of lists measured faster than one sorted
+/// vector on the blocks of 1,000 transactions and more: 41-47 us against 85-96 us).
+#[derive(Debug)]
+pub(super) struct TransfersTo(HashMap<Address, Vec<(TxIdx, U256)>, FbBuildHasher<20>>);
 
-/// The transfers into each recipient among `transactions`.
-pub(super) fn transfers_to(transactions: &[Recovered<TxEnvelope>]) -> TransfersTo {
-    let mut transfers = TransfersTo::default();
-    for (tx, transaction) in transactions.iter().enumerate() {
-        if let Some(to) = transaction.to()
-            && !transaction.value().is_zero()
-        {
-            transfers
-                .entry(to)
-                .or_default()
-                .push((tx, transaction.value()));
+impl TransfersTo {
+    /// The transfers among `transactions`.
+    pub(super) fn of(transactions: &[Recovered<TxEnvelope>]) -> Self {
+        let mut transfers: HashMap<_, Vec<_>, _> = HashMap::default();
+        for (tx, transaction) in transactions.iter().enumerate() {
+            if let Some(to) = transaction.to()
+                && !transaction.value().is_zero()
+            {
+                transfers
+                    .entry(to)
+                    .or_default()
+                    .push((tx, transaction.value()));
+            }
         }
+        Self(transfers)
     }
-    transfers
+
+    /// The transfers into `recipient` by the transactions in `range`, in order: each
+    /// transaction and its value.
+    pub(super) fn to(
+        &self,
+        recipient: Address,
+        range: std::ops::Range<TxIdx>,
+    ) -> impl Iterator<Item = (TxIdx, U256)> + '_ {
+        let into = self.0.get(&recipient).map_or(&[][..], |into| &into[..]);
+        let start = into.partition_point(|(tx, _)| *tx < range.start);
+        let end = into.partition_point(|(tx, _)| *tx < range.end);
+        into.get(start..end).unwrap_or_default().iter().copied()
+    }
 }
 
 #[cfg(test)]
@@ -90,12 +109,12 @@ mod tests {
             transfer(TxKind::Call(a), 5),
             transfer(TxKind::Call(b), 1),
         ];
-        let transfers = transfers_to(&block);
-        assert_eq!(
-            transfers.get(&a),
-            Some(&vec![(0, U256::from(3)), (3, U256::from(5))])
-        );
-        assert_eq!(transfers.get(&b), Some(&vec![(4, U256::from(1))]));
-        assert_eq!(transfers.len(), 2);
+        let transfers = TransfersTo::of(&block);
+        let into = |recipient, range| transfers.to(recipient, range).collect::<Vec<_>>();
+        assert_eq!(into(a, 0..5), vec![(0, U256::from(3)), (3, U256::from(5))]);
+        assert_eq!(into(a, 1..5), vec![(3, U256::from(5))]);
+        assert_eq!(into(a, 0..3), vec![(0, U256::from(3))]);
+        assert_eq!(into(b, 0..5), vec![(4, U256::from(1))]);
+        assert!(into(b, 0..4).is_empty() && into(Address::ZERO, 0..5).is_empty());
     }
 }
