@@ -664,20 +664,18 @@ impl MvMemory {
             && let Some(versions) = self.shard_of(hash).get(hash, location)
         {
             for (tx, entry) in versions.below(reader) {
-                let version = match entry {
-                    Entry::Estimate => return Err(Blocked(*tx)),
-                    Entry::Data(incarnation, _) => Version {
-                        tx: *tx,
-                        incarnation: *incarnation,
-                    },
+                let Entry::Data(incarnation, value) = entry else {
+                    return Err(Blocked(*tx));
                 };
-                match entry {
-                    Entry::Data(_, Value::BalanceDelta(delta)) => deltas.push((version, *delta)),
-                    Entry::Data(_, value) => {
-                        below = Some((version, value.clone()));
-                        break;
-                    }
-                    Entry::Estimate => {}
+                let version = Version {
+                    tx: *tx,
+                    incarnation: *incarnation,
+                };
+                if let Value::BalanceDelta(delta) = value {
+                    deltas.push((version, *delta));
+                } else {
+                    below = Some((version, value.clone()));
+                    break;
                 }
             }
         }
