@@ -65,10 +65,11 @@ pub(crate) enum Value {
     /// A balance increase of an account the transaction did not otherwise write: the fee it
     /// pays the beneficiary, or a credit to a contract read for its code alone.
     BalanceDelta(U256),
-    /// What a plain transfer sends its lazily read recipient, always the transaction's value:
-    /// kept in the transaction's own slot, not in the recipient's list of versions, which the
-    /// transfers into a busy recipient would otherwise all append to from every worker.
-    Credit(U256),
+    /// What a plain transfer sends its lazily read recipient: always the transaction's value,
+    /// so readers take the amount from the transaction. Kept in the transaction's own slot,
+    /// not in the recipient's list of versions, which the transfers into a busy recipient
+    /// would otherwise all append to from every worker.
+    Credit,
     /// A storage slot's new value.
     Storage(U256),
     /// The account's storage was reset.
@@ -524,7 +525,7 @@ impl MvMemory {
         let mut wrote_new = false;
         let mut changed = LocationBloom::default();
         let credits = |writes: &[(Location, Value)]| {
-            (writes.iter()).any(|(_, value)| matches!(value, Value::Credit(_)))
+            (writes.iter()).any(|(_, value)| matches!(value, Value::Credit))
         };
         if credits(previous) && !credits(writes) {
             self.set_credit(version.tx, None);
@@ -539,12 +540,12 @@ impl MvMemory {
                 self.record_beneficiary(version, previous, value, hash);
                 continue;
             }
-            if let Value::Credit(_) = value {
+            if let Value::Credit = value {
                 self.credited.mark_pair(hash);
                 self.set_credit(version.tx, Some(Credit::Paid(version.incarnation)));
                 // A whole write of the previous incarnation here leaves the shards.
                 if (previous.iter())
-                    .any(|(old, value)| old == location && !matches!(value, Value::Credit(_)))
+                    .any(|(old, value)| old == location && !matches!(value, Value::Credit))
                     && let Some(versions) = self.shard_of(hash).get_mut(hash, location)
                 {
                     versions.remove(version.tx);
@@ -633,7 +634,7 @@ impl MvMemory {
             changed.add(hash);
             if *location == self.beneficiary && matches!(value, Value::BalanceDelta(_)) {
                 self.set_fee(tx, Some(Fee::Estimate));
-            } else if let Value::Credit(_) = value {
+            } else if let Value::Credit = value {
                 // Only whole reads of the recipient wait; a lazy one reads beneath the credits.
                 self.set_credit(tx, Some(Credit::Estimate));
             } else {
@@ -1038,9 +1039,9 @@ mod tests {
         let block = transfers_into_a(&[0, 5, 7, 0, 0, 0]);
         let mv = MvMemory::new(block.len(), Address::ZERO);
         let account = Location::Account(A);
-        let credit = |n: u64| [(account, Value::Credit(U256::from(n)))];
-        mv.record(v(1, 0), &[], &credit(5));
-        mv.record(v(2, 0), &[], &credit(7));
+        let credit = [(account, Value::Credit)];
+        mv.record(v(1, 0), &[], &credit);
+        mv.record(v(2, 0), &[], &credit);
         let (hash, shard) = mv.shard(&account);
         assert!(shard.get(hash, &account).is_none());
         drop(shard);
@@ -1055,12 +1056,12 @@ mod tests {
         );
         // A lazy read looks beneath the credits, even while one is an estimate.
         assert_eq!(mv.read_underlying(&account, 4), Ok(None));
-        mv.convert_writes_to_estimates(2, &credit(7));
+        mv.convert_writes_to_estimates(2, &credit);
         assert_eq!(mv.read(&account, 4, &block), Err(Blocked(2)));
         assert_eq!(mv.read(&account, 2, &block).map(|_| ()), Ok(()));
         assert!(mv.still_reads(&account, 4, &ReadOrigin::Codeless(None), &block));
         // A whole write above the credits hides them; one beneath, only those below it.
-        mv.record(v(2, 1), &credit(7), &credit(7));
+        mv.record(v(2, 1), &credit, &credit);
         let info = AccountInfo::default().with_balance(U256::from(100));
         let whole = [(account, Value::Account(Some(info.clone())))];
         mv.record(v(3, 0), &[], &whole);
@@ -1078,7 +1079,7 @@ mod tests {
         assert!(mv.still_reads(&account, 5, &origin, &block));
         // An incarnation that writes the account whole instead drops its credit, and one that
         // credits it again drops the whole write.
-        mv.record(v(1, 1), &credit(5), &whole);
+        mv.record(v(1, 1), &credit, &whole);
         assert!(!mv.still_reads(&account, 5, &origin, &block));
         assert_eq!(
             mv.read(&account, 5, &block),
@@ -1088,13 +1089,13 @@ mod tests {
                 below: Some((v(1, 1), Some(info)))
             })
         );
-        mv.record(v(1, 2), &whole, &credit(5));
+        mv.record(v(1, 2), &whole, &credit);
         assert_eq!(
             mv.read(&account, 5, &block).unwrap().into_origin(),
             ReadOrigin::Deltas(vec![v(2, 1), v(1, 2)], Some(v(0, 0)))
         );
         // No credit at all once the incarnation writes nothing there.
-        mv.record(v(1, 3), &credit(5), &[]);
+        mv.record(v(1, 3), &credit, &[]);
         assert_eq!(
             mv.read(&account, 5, &block).unwrap().into_origin(),
             ReadOrigin::Deltas(vec![v(2, 1)], Some(v(0, 0)))

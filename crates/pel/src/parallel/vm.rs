@@ -559,12 +559,12 @@ pub(crate) fn execute<DB: StateProvider>(
             // the transaction's value, which readers of the credit take from the transaction.
             let received = account.info.balance;
             let credit = if received == evm.ctx.tx.value {
-                Value::Credit(received)
+                Value::Credit
             } else {
                 Value::BalanceDelta(received)
             };
             writes.push((Location::Account(recipient), credit));
-            lazy_credit = Some((recipient, account.info.balance));
+            lazy_credit = Some((recipient, received));
         }
         match state.get_mut(&beneficiary) {
             Some(account) => credit(account, fee, spurious_dragon),
