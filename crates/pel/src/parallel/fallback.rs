@@ -12,9 +12,16 @@
 //! - a long dependency chain: when one sender (a payout batch) or one recipient of plain
 //!   transfers ties together most of the block's transactions and most of its gas, they must
 //!   run one after another anyway. A recipient without code ties nothing together when the
-//!   transfers into it are read lazily (see `lazy_recipient` in the parent module).
+//!   transfers into it are read lazily (see `lazy_recipient` in the parent module), and a
+//!   sender ties nothing together through plain transfers, whose debits are predicted (see
+//!   [`super::debits`]): only a sender's other transactions (contract calls) chain.
 
-use super::{MIN_PARALLEL_TXS, codeless, lazy_recipient, mv_memory::TxIdx};
+use super::{
+    MIN_PARALLEL_TXS, codeless,
+    debits::{DebitRule, Debits},
+    lazy_recipient,
+    mv_memory::TxIdx,
+};
 use crate::{BlockInput, StateProvider};
 use alloy_consensus::{Transaction, TxEnvelope, transaction::Recovered};
 use alloy_primitives::{Address, map::FbBuildHasher};
@@ -38,8 +45,9 @@ const MIN_PARALLEL_TRANSFERS: usize = 1_000;
 /// transactions and of the block's gas run sequentially. Gas as well as transactions: a
 /// payout batch of a thousand cheap transfers beside a few hundred contract calls still leaves
 /// the threads half the work (mainnet 15274915: 81% of the transactions, 54% of the gas, runs
-/// 1.2x faster on two threads), while one of 99% of the gas (13287210) does not pay. And one
-/// transaction with a large gas limit is no chain (15537394).
+/// 1.2x faster on two threads), while one of 99% of the gas did not pay (13287210, before its
+/// plain transfers' debits were predicted and its chain went away). And one transaction with a
+/// large gas limit is no chain (15537394).
 const MAX_CHAIN_PERCENT: u128 = 60;
 
 /// Why a block is better run sequentially.
@@ -61,7 +69,8 @@ pub fn unprofitable<DB: StateProvider>(
     block: &BlockInput,
     db: &DB,
 ) -> Option<Unprofitable> {
-    Survey::of(block, Some(&Recipients::new(chain, block, db))).unprofitable
+    let rule = DebitRule::new(chain, &block.header);
+    Survey::of(block, &rule, Some(&Recipients::new(chain, block, db))).unprofitable
 }
 
 /// What the chain judgement asks about the recipients of plain transfers: whether transfers
@@ -108,17 +117,21 @@ impl<'a, DB: StateProvider> Recipients<'a, DB> {
 pub(crate) struct Survey {
     /// Whether and why the block is better run sequentially, if it was judged.
     pub(crate) unprofitable: Option<Unprofitable>,
-    /// For each transaction, the previous transaction from the same sender: it reads the nonce
-    /// and balance that one writes, so running it earlier would only be aborted. Empty when
-    /// the block is unprofitable.
+    /// For each transaction, the last one below it from the same sender without a predicted
+    /// debit (see [`super::debits`]): it reads the nonce and balance that one writes, so
+    /// running it earlier would only be aborted. Empty when the block is unprofitable.
     pub(crate) sender_hints: Vec<Option<TxIdx>>,
+    /// The senders' predicted debits; empty when the block is unprofitable.
+    pub(crate) debits: Debits,
 }
 
 impl Survey {
-    /// The survey of `block`; given `judge` (what it asks of the recipients), it judges
-    /// whether the block is profitable, else it gives only the hints.
+    /// The survey of `block`, whose debits `rule` predicts; given `judge` (what it asks of
+    /// the recipients), it judges whether the block is profitable, else it gives only the
+    /// hints and the debits.
     pub(crate) fn of<DB: StateProvider>(
         block: &BlockInput,
+        rule: &DebitRule,
         judge: Option<&Recipients<'_, DB>>,
     ) -> Self {
         let totals = judge.map(|_| Totals::of(block));
@@ -129,14 +142,23 @@ impl Survey {
             return Self {
                 unprofitable: Some(why),
                 sender_hints: Vec::new(),
+                debits: Debits::default(),
             };
         }
         let judged =
             (totals.zip(judge)).map(|(totals, recipients)| (totals.gas_limits, recipients));
-        let (sender_hints, chained) = chains(block, judged);
+        let (sender_hints, debits, chained) = chains(block, rule, judged);
+        if chained {
+            return Self {
+                unprofitable: Some(Unprofitable::Chained),
+                sender_hints: Vec::new(),
+                debits: Debits::default(),
+            };
+        }
         Self {
-            unprofitable: chained.then_some(Unprofitable::Chained),
-            sender_hints: if chained { Vec::new() } else { sender_hints },
+            unprofitable: None,
+            sender_hints,
+            debits,
         }
     }
 }
@@ -182,10 +204,13 @@ fn cheap_signs(block: &BlockInput, totals: &Totals) -> Option<Unprofitable> {
         .then_some(Unprofitable::Transfers)
 }
 
-/// Each transaction's previous one from the same sender, and, given the sum of the block's gas
-/// limits and what to ask of recipients (`None`: the hints alone), whether one chain of
-/// transactions through senders and plain transfers' recipients holds most of the block's
-/// transactions and most of its gas.
+/// Each transaction's hint (the last one below it from the same sender without a predicted
+/// debit) and the senders' predicted debits by `rule`, and, given the sum of the block's gas
+/// limits and what to ask of recipients (`None`: the hints and debits alone), whether one
+/// chain of transactions through senders and plain transfers' recipients holds most of the
+/// block's transactions and most of its gas. A transaction with a predicted debit neither
+/// extends its sender's chain nor is extended by it: the sender's transactions read it
+/// without it.
 /// A chain that does is found as soon as it does, and the pass stops there: a block that runs
 /// sequentially needs no hints (on 13287210's payout batch of 1,408 transactions the whole
 /// pass took 56 us, 1.5% of the block; stopped, 39 us). The judgement ends as soon as no chain
@@ -198,8 +223,9 @@ fn cheap_signs(block: &BlockInput, totals: &Totals) -> Option<Unprofitable> {
 /// -> 112 us).
 pub(super) fn chains<DB: StateProvider>(
     block: &BlockInput,
+    rule: &DebitRule,
     judged: Option<(u64, &Recipients<'_, DB>)>,
-) -> (Vec<Option<TxIdx>>, bool) {
+) -> (Vec<Option<TxIdx>>, Debits, bool) {
     let txs = &block.transactions;
     let signers: Vec<Address> = txs.iter().map(|tx| tx.signer()).collect();
     let signer = |index: TxIdx| signers.get(index).copied().unwrap_or_default();
@@ -207,36 +233,45 @@ pub(super) fn chains<DB: StateProvider>(
     let mut senders: HashTable<TxIdx> = HashTable::with_capacity(txs.len());
     // At a sender's first transaction: the sender's last transaction so far.
     let mut last: Vec<TxIdx> = vec![0; txs.len()];
-    let mut hints = Vec::with_capacity(txs.len());
+    let mut hints: Vec<Option<TxIdx>> = Vec::with_capacity(txs.len());
+    let mut debits = Debits::with_capacity(txs.len(), hasher.clone());
     let mut judge = judged.map(|(total_gas, recipients)| Judge::new(block, total_gas, recipients));
     for (index, tx) in txs.iter().enumerate() {
-        let first = position(&mut senders, &hasher, signer(index), signer, index);
-        let previous = last
-            .get_mut(first)
-            .map(|last| std::mem::replace(last, index));
-        hints.push(previous.filter(|_| first != index));
+        let hash = hasher.hash_one(signer(index));
+        let first = position(&mut senders, &hasher, hash, signer(index), signer, index);
+        let previous = (last.get_mut(first))
+            .map(|last| std::mem::replace(last, index))
+            .filter(|_| first != index);
+        let hint = previous.and_then(|previous| match debits.is_predicted(previous) {
+            true => hints.get(previous).copied().flatten(),
+            false => Some(previous),
+        });
+        hints.push(hint);
+        let debit = rule.predict(tx);
+        debits.push(previous, debit, rule.pays_fee(tx), hash);
         if let Some(open) = &mut judge {
-            match open.add(first, tx) {
-                Verdict::Chained => return (hints, true),
+            match open.add(first, tx, debit.is_some()) {
+                Verdict::Chained => return (hints, debits, true),
                 Verdict::NoChain => judge = None,
                 Verdict::Open => {}
             }
         }
     }
-    (hints, false)
+    (hints, debits, false)
 }
 
-/// Where `address` is in `table`, a table of positions whose addresses `address_at` gives;
-/// `new` (inserted) if it is not there yet.
+/// Where `address`, whose hash by `hasher` is `hash`, is in `table`, a table of positions
+/// whose addresses `address_at` gives; `new` (inserted) if it is not there yet.
 fn position(
     table: &mut HashTable<usize>,
     hasher: &FbBuildHasher<20>,
+    hash: u64,
     address: Address,
     address_at: impl Fn(usize) -> Address,
     new: usize,
 ) -> usize {
     *(table.entry(
-        hasher.hash_one(address),
+        hash,
         |&at| address_at(at) == address,
         |&at| hasher.hash_one(address_at(at)),
     ))
@@ -301,8 +336,9 @@ impl<'a, 'db, DB: StateProvider> Judge<'a, 'db, DB> {
         }
     }
 
-    /// Adds `tx`, from the sender whose first transaction is `first`.
-    fn add(&mut self, first: TxIdx, tx: &Recovered<TxEnvelope>) -> Verdict {
+    /// Adds `tx`, from the sender whose first transaction is `first`; `debited` if its debit
+    /// is predicted, so that its sender's chain does not run through it.
+    fn add(&mut self, first: TxIdx, tx: &Recovered<TxEnvelope>, debited: bool) -> Verdict {
         let share =
             |part: u64, whole: u64| u128::from(part) * 100 > u128::from(whole) * MAX_CHAIN_PERCENT;
         let Some(sender) = self.through_sender.get_mut(first) else {
@@ -313,9 +349,11 @@ impl<'a, 'db, DB: StateProvider> Judge<'a, 'db, DB> {
             Some(to) => {
                 let through = &mut self.through_recipient;
                 let address = |at: usize| through.get(at).map(|r| r.address).unwrap_or_default();
+                let hash = self.hasher.hash_one(to);
                 let at = position(
                     &mut self.recipients,
                     &self.hasher,
+                    hash,
                     to,
                     address,
                     through.len(),
@@ -350,7 +388,9 @@ impl<'a, 'db, DB: StateProvider> Judge<'a, 'db, DB> {
         if let Some(recipient) = recipient {
             *recipient = chain;
         }
-        *sender = chain;
+        if !debited {
+            *sender = chain;
+        }
         self.heaviest = self.heaviest.longest(chain);
         self.left = Chain {
             txs: self.left.txs.saturating_sub(1),

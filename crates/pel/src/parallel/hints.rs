@@ -59,8 +59,9 @@ pub(crate) fn early_transactions(block: &BlockInput) -> Vec<TxIdx> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy_consensus::{Header, Signed, TxEnvelope, TxLegacy, transaction::Recovered};
-    use alloy_primitives::{Address, Signature, TxKind};
+    use crate::parallel::test_txs::signed;
+    use alloy_consensus::{Header, TxLegacy};
+    use alloy_primitives::{Address, TxKind};
 
     /// A block of 10 million gas of transactions from `(sender, calldata bytes)`, each with a
     /// gas limit of 100,000.
@@ -81,11 +82,7 @@ mod tests {
                     gas_limit,
                     ..TxLegacy::default()
                 };
-                let signed = Signed::new_unhashed(tx, Signature::test_signature());
-                Recovered::new_unchecked(
-                    TxEnvelope::Legacy(signed),
-                    Address::with_last_byte(sender),
-                )
+                signed(Address::with_last_byte(sender), tx)
             })
             .collect();
         BlockInput {

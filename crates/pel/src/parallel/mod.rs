@@ -17,6 +17,7 @@
 
 mod bloom;
 mod committer;
+mod debits;
 mod deferred;
 mod dependency;
 mod executor;
@@ -32,6 +33,8 @@ mod publications;
 mod receipt;
 mod returns;
 mod scheduler;
+#[cfg(test)]
+mod test_txs;
 mod vm;
 
 use crate::{
@@ -42,6 +45,7 @@ use alloy_evm::{
     block::{BlockExecutionError, BlockExecutor},
 };
 use committer::Committer;
+use debits::{DebitRule, Debits};
 pub use dependency::DependencyGraph;
 use executor::{Shared, Stop};
 pub use fallback::{MIN_PARALLEL_GAS, Unprofitable, unprofitable};
@@ -232,7 +236,8 @@ where
     }
     let recipients =
         (config.fallback == Fallback::Auto).then(|| Recipients::new(chain, block, &db));
-    let survey = Survey::of(block, recipients.as_ref());
+    let rule = DebitRule::new(chain, &block.header);
+    let survey = Survey::of(block, &rule, recipients.as_ref());
     if let Some(why) = survey.unprofitable {
         return run_sequential(chain, block, db, Mode::Unprofitable(why), scope);
     }
@@ -245,8 +250,9 @@ where
         fallback: config.fallback,
         max_executions,
         sender_hints: &survey.sender_hints,
+        debits: survey.debits,
     };
-    block_stm(chain, block, &db, &plan, scope)
+    block_stm(chain, block, &db, plan, scope)
 }
 
 /// How Block-STM is to run a block, decided before it starts.
@@ -255,8 +261,11 @@ struct Plan<'a> {
     fallback: Fallback,
     /// Past this many executions the block is too contended and runs in order.
     max_executions: usize,
-    /// Each transaction's previous one from the same sender (see [`Survey`]).
+    /// Each transaction's last one below it from the same sender that writes the sender
+    /// whole (see [`Survey`]).
     sender_hints: &'a [Option<TxIdx>],
+    /// The senders' predicted debits (see [`debits`]).
+    debits: Debits,
 }
 
 fn run_sequential<DB>(
@@ -321,18 +330,19 @@ fn block_stm<DB>(
     chain: &Chain,
     block: &BlockInput,
     db: &DB,
-    plan: &Plan<'_>,
+    plan: Plan<'_>,
     scope: Scope,
 ) -> Result<(BlockOutput, ParallelStats), ExecuteError>
 where
     DB: StateProvider + Debug + Sync,
     DB::Error: Send + Sync + 'static,
 {
-    let &Plan {
+    let Plan {
         threads,
         fallback,
         max_executions,
         sender_hints,
+        debits,
     } = plan;
     let evm_env = chain.evm_env(&block.header);
     let (block_env, cfg_env) = (evm_env.block_env.clone(), evm_env.cfg_env.clone());
@@ -363,7 +373,7 @@ where
                 }
             }
         }
-        let mv = MvMemory::new(tx_count, beneficiary);
+        let mv = MvMemory::new(tx_count, beneficiary, debits);
         let stop = Mutex::new(None);
         let executions = Padded(AtomicUsize::new(0));
         let returns = returns::Returns::new(threads);

@@ -15,8 +15,12 @@
 //! a transaction that reads the recipient whole. Fees and credits are kept beside the
 //! locations, one slot per transaction, so that the workers do not all write to a busy
 //! account's one list of versions under one lock: a transaction's credit is found through the
-//! transfers into the recipient that the block's transactions name, with their values.
+//! transfers into the recipient that the block's transactions name, with their values. What a
+//! plain transfer costs its sender is kept nowhere: it is predicted before the block, and a
+//! read of the sender subtracts the predictions above the sender's last whole write (see
+//! [`super::debits`]).
 
+use super::debits::Debits;
 use super::owed::{Credit, DeltaSlot, Fee, TransfersTo};
 use super::publications::{LocationBloom, Publications};
 use super::{locks::lock, padded::Line};
@@ -70,6 +74,10 @@ pub(crate) enum Value {
     /// not in the recipient's list of versions, which the transfers into a busy recipient
     /// would otherwise all append to from every worker.
     Credit,
+    /// What a plain transfer cost its sender, exactly as predicted before the block (see
+    /// [`super::debits`]): readers subtract the prediction, so it is kept nowhere, and only
+    /// marks in the write set that the sender was written this way.
+    Debit,
     /// A storage slot's new value.
     Storage(U256),
     /// The account's storage was reset.
@@ -139,11 +147,14 @@ pub(crate) enum Resolved {
     Base,
     /// A lower transaction's write.
     Value(Version, Value),
-    /// Balance deltas, summed, over an account value (`None` = read the base state).
+    /// Balance deltas, summed, over an account value (`None` = read the base state), and the
+    /// predicted debits of the account's plain transfers above that value: their sum and
+    /// number.
     Deltas {
         sum: U256,
         versions: Vec<Version>,
         below: Option<(Version, Option<AccountInfo>)>,
+        debited: Option<(U256, u64)>,
     },
 }
 
@@ -421,6 +432,8 @@ pub(crate) struct MvMemory {
     /// only for such an entry: a clear bit answers them without the shard's lock, also for a
     /// contract that holds only the deltas it was credited while read for its code.
     whole: Filter,
+    /// The senders' predicted debits.
+    debits: Debits,
     /// The recipients some transfer credited lazily (see [`Value::Credit`]): a read of any
     /// other account needs no look at the credits. Two bits per recipient, so that the many
     /// whole reads of other accounts (contracts, senders) rarely build the transfers for
@@ -438,9 +451,9 @@ impl std::fmt::Debug for MvMemory {
 }
 
 impl MvMemory {
-    /// A memory for a block of `tx_count` transactions paying fees to `beneficiary`, sized for
-    /// a few locations each.
-    pub(crate) fn new(tx_count: usize, beneficiary: Address) -> Self {
+    /// A memory for a block of `tx_count` transactions paying fees to `beneficiary`, whose
+    /// senders' `debits` are predicted, sized for a few locations each.
+    pub(crate) fn new(tx_count: usize, beneficiary: Address, debits: Debits) -> Self {
         let per_shard = tx_count.saturating_mul(LOCATIONS_PER_TX) / SHARDS;
         Self {
             shards: std::array::from_fn(|_| {
@@ -453,6 +466,7 @@ impl MvMemory {
             transfers: OnceLock::new(),
             hasher: Default::default(),
             publications: Publications::default(),
+            debits,
             written: Filter::new(tx_count),
             whole: Filter::new(tx_count),
             credited: Filter::new(tx_count),
@@ -532,8 +546,25 @@ impl MvMemory {
         }
         for (location, value) in writes {
             let hash = self.hasher.hash_one(location);
+            let whole_before = (previous.iter())
+                .any(|(old, value)| old == location && !matches!(value, Value::Debit));
+            if let Value::Debit = value {
+                // Every reader predicted it: only a whole write of the previous incarnation,
+                // which leaves the shards, changes what they read. A beneficiary's payout
+                // includes its fee.
+                if *location == self.beneficiary {
+                    self.set_fee(version.tx, None);
+                }
+                if whole_before {
+                    changed.add(hash);
+                    if let Some(versions) = self.shard_of(hash).get_mut(hash, location) {
+                        versions.remove(version.tx);
+                    }
+                }
+                continue;
+            }
             changed.add(hash);
-            if !previous.iter().any(|(old, _)| old == location) {
+            if !whole_before {
                 wrote_new = true;
             }
             if *location == self.beneficiary {
@@ -637,6 +668,9 @@ impl MvMemory {
             } else if let Value::Credit = value {
                 // Only whole reads of the recipient wait; a lazy one reads beneath the credits.
                 self.set_credit(tx, Some(Credit::Estimate));
+            } else if let Value::Debit = value {
+                // Readers take the prediction, which the next incarnation confirms or replaces
+                // with a whole write.
             } else {
                 self.whole.mark(hash);
                 if let Some(versions) = self.shard_of(hash).get_mut(hash, location) {
@@ -656,7 +690,7 @@ impl MvMemory {
         transactions: &[Recovered<TxEnvelope>],
     ) -> Result<Resolved, Blocked> {
         if *location == self.beneficiary {
-            return self.read_beneficiary(reader);
+            return self.read_beneficiary(reader, transactions);
         }
         let hash = self.hasher.hash_one(location);
         let mut deltas: Vec<(Version, U256)> = Vec::new();
@@ -680,17 +714,20 @@ impl MvMemory {
                 }
             }
         }
-        if let Location::Account(address) = location
-            && self.credited.may_hold_pair(hash)
-        {
-            let from = below.as_ref().map_or(0, |(version, _)| version.tx + 1);
-            let before = deltas.len();
-            self.add_credits(*address, from..reader, transactions, &mut deltas)?;
-            if deltas.len() > before {
-                deltas.sort_unstable_by_key(|(version, _)| std::cmp::Reverse(version.tx));
+        let mut debited = None;
+        if let Location::Account(address) = location {
+            let since = below.as_ref().map(|(version, _)| version.tx);
+            if self.credited.may_hold_pair(hash) {
+                let from = since.map_or(0, |since| since + 1);
+                let before = deltas.len();
+                self.add_credits(*address, from..reader, transactions, &mut deltas)?;
+                if deltas.len() > before {
+                    deltas.sort_unstable_by_key(|(version, _)| std::cmp::Reverse(version.tx));
+                }
             }
+            debited = self.debits.between(*address, since, reader, transactions);
         }
-        if deltas.is_empty() {
+        if deltas.is_empty() && debited.is_none() {
             return Ok(match below {
                 Some((version, value)) => Resolved::Value(version, value),
                 None => Resolved::Base,
@@ -705,7 +742,13 @@ impl MvMemory {
                 // Only account locations hold deltas, and accounts beneath them.
                 _ => None,
             },
+            debited,
         })
+    }
+
+    /// The debit predicted for transaction `tx`'s sender, if any (see [`super::debits`]).
+    pub(crate) fn predicted_debit(&self, tx: TxIdx) -> Option<U256> {
+        self.debits.predicted(tx)
     }
 
     /// Adds to `deltas` the credits to `recipient` of the transactions in `range`: those
@@ -733,7 +776,11 @@ impl MvMemory {
 
     /// What transaction `reader` sees at the beneficiary: the fees of the transactions above
     /// its highest write below `reader`, summed over that write (or the base state).
-    fn read_beneficiary(&self, reader: TxIdx) -> Result<Resolved, Blocked> {
+    fn read_beneficiary(
+        &self,
+        reader: TxIdx,
+        transactions: &[Recovered<TxEnvelope>],
+    ) -> Result<Resolved, Blocked> {
         let location = &self.beneficiary;
         let below = {
             let (hash, shard) = self.shard(location);
@@ -744,7 +791,7 @@ impl MvMemory {
         let from = below.as_ref().map_or(0, |(tx, _)| tx + 1);
         let mut sum = U256::ZERO;
         let mut versions = Vec::new();
-        for tx in (from..reader).rev() {
+        for tx in self.debits.fee_payers_down(from..reader) {
             let Some(slot) = self.owed.get(tx) else {
                 continue;
             };
@@ -765,7 +812,12 @@ impl MvMemory {
             }
             None => None,
         };
-        Ok(match (below, versions.is_empty()) {
+        let since = below.as_ref().map(|(version, _)| version.tx);
+        let Location::Account(address) = *location else {
+            return Ok(Resolved::Base);
+        };
+        let debited = self.debits.between(address, since, reader, transactions);
+        Ok(match (below, versions.is_empty() && debited.is_none()) {
             (None, true) => Resolved::Base,
             (Some((version, value)), true) => Resolved::Value(version, value),
             (below, false) => Resolved::Deltas {
@@ -775,6 +827,7 @@ impl MvMemory {
                     Some((version, Value::Account(info))) => Some((version, info)),
                     _ => None,
                 },
+                debited,
             },
         })
     }
@@ -850,7 +903,7 @@ mod tests {
 
     #[test]
     fn reads_the_highest_lower_write() {
-        let mv = MvMemory::new(8, Address::ZERO);
+        let mv = MvMemory::new(8, Address::ZERO, Debits::default());
         let slot = Location::Storage(A, U256::from(1));
         mv.record(v(1, 0), &[], &[(slot, Value::Storage(U256::from(10)))]);
         mv.record(v(3, 0), &[], &[(slot, Value::Storage(U256::from(30)))]);
@@ -868,7 +921,7 @@ mod tests {
 
     #[test]
     fn estimates_block_readers_above_and_new_writes_are_reported() {
-        let mv = MvMemory::new(8, Address::ZERO);
+        let mv = MvMemory::new(8, Address::ZERO, Debits::default());
         let slot = Location::Storage(A, U256::ZERO);
         assert!(
             mv.record(v(2, 0), &[], &[(slot, Value::Storage(U256::from(1)))])
@@ -890,7 +943,7 @@ mod tests {
 
     #[test]
     fn wipes_are_seen_through_the_filter_and_their_removal_too() {
-        let mv = MvMemory::new(8, Address::ZERO);
+        let mv = MvMemory::new(8, Address::ZERO, Debits::default());
         let wipe = Location::StorageWipe(A);
         let other = Location::StorageWipe(Address::with_last_byte(0xbb));
         assert_eq!(mv.read(&wipe, 5, &[]), Ok(Resolved::Base));
@@ -909,7 +962,7 @@ mod tests {
 
     #[test]
     fn an_account_of_deltas_alone_reads_the_base_beneath_until_an_estimate_or_a_write() {
-        let mv = MvMemory::new(8, Address::ZERO);
+        let mv = MvMemory::new(8, Address::ZERO, Debits::default());
         let account = Location::Account(A);
         let delta = [(account, Value::BalanceDelta(U256::from(5)))];
         mv.record(v(1, 0), &[], &delta);
@@ -942,13 +995,13 @@ mod tests {
     #[test]
     fn balance_deltas_sum_down_to_a_write_or_the_base() {
         // Balance deltas in the shards (contracts credited while read for their code alone).
-        balance_deltas_of(MvMemory::new(8, Address::ZERO));
+        balance_deltas_of(MvMemory::new(8, Address::ZERO, Debits::default()));
     }
 
     #[test]
     fn the_beneficiarys_fees_sum_down_to_a_write_or_the_base() {
         // The beneficiary's fees, in their slots beside the shards.
-        balance_deltas_of(MvMemory::new(8, A));
+        balance_deltas_of(MvMemory::new(8, A, Debits::default()));
     }
 
     fn balance_deltas_of(mv: MvMemory) {
@@ -968,7 +1021,8 @@ mod tests {
             Ok(Resolved::Deltas {
                 sum: U256::from(3),
                 versions: vec![v(1, 0), v(0, 0)],
-                below: None
+                below: None,
+                debited: None
             })
         );
         assert_eq!(
@@ -976,7 +1030,8 @@ mod tests {
             Ok(Resolved::Deltas {
                 sum: U256::from(4),
                 versions: vec![v(3, 0)],
-                below: Some((v(2, 0), Some(info.clone())))
+                below: Some((v(2, 0), Some(info.clone()))),
+                debited: None
             })
         );
         assert_eq!(
@@ -997,7 +1052,8 @@ mod tests {
             Ok(Resolved::Deltas {
                 sum: U256::from(12),
                 versions: vec![v(2, 1), v(1, 0), v(0, 0)],
-                below: None
+                below: None,
+                debited: None
             })
         );
         let info = AccountInfo::default().with_balance(U256::from(100));
@@ -1016,28 +1072,30 @@ mod tests {
         assert_eq!(mv.read(&account, 3, &[]).map(|_| ()), Ok(()));
     }
 
+    /// A plain transfer of `value` wei from `sender` to `to`, at a gas price of 10.
+    fn send(sender: Address, to: Address, value: u64) -> Recovered<TxEnvelope> {
+        let tx = alloy_consensus::TxLegacy {
+            to: alloy_primitives::TxKind::Call(to),
+            value: U256::from(value),
+            gas_price: 10,
+            gas_limit: 21_000,
+            ..Default::default()
+        };
+        crate::parallel::test_txs::signed(sender, tx)
+    }
+
     /// A block whose transaction `i` sends `values[i]` wei to `A` (none for zero).
     fn transfers_into_a(values: &[u64]) -> Vec<Recovered<TxEnvelope>> {
-        use alloy_consensus::{Signed, TxLegacy};
-        use alloy_primitives::{Signature, TxKind};
+        let sender = Address::with_last_byte(1);
         (values.iter())
-            .map(|&value| {
-                let tx = TxLegacy {
-                    to: TxKind::Call(A),
-                    value: U256::from(value),
-                    gas_limit: 21_000,
-                    ..TxLegacy::default()
-                };
-                let signed = Signed::new_unhashed(tx, Signature::test_signature());
-                Recovered::new_unchecked(TxEnvelope::Legacy(signed), Address::with_last_byte(1))
-            })
+            .map(|&value| send(sender, A, value))
             .collect()
     }
 
     #[test]
     fn credits_stay_out_of_the_shards_and_sum_for_whole_reads_only() {
         let block = transfers_into_a(&[0, 5, 7, 0, 0, 0]);
-        let mv = MvMemory::new(block.len(), Address::ZERO);
+        let mv = MvMemory::new(block.len(), Address::ZERO, Debits::default());
         let account = Location::Account(A);
         let credit = [(account, Value::Credit)];
         mv.record(v(1, 0), &[], &credit);
@@ -1051,7 +1109,8 @@ mod tests {
             Ok(Resolved::Deltas {
                 sum: U256::from(12),
                 versions: vec![v(2, 0), v(1, 0)],
-                below: None
+                below: None,
+                debited: None
             })
         );
         // A lazy read looks beneath the credits, even while one is an estimate.
@@ -1086,7 +1145,8 @@ mod tests {
             Ok(Resolved::Deltas {
                 sum: U256::from(7),
                 versions: vec![v(2, 1)],
-                below: Some((v(1, 1), Some(info)))
+                below: Some((v(1, 1), Some(info))),
+                debited: None
             })
         );
         mv.record(v(1, 2), &whole, &credit);
@@ -1100,5 +1160,52 @@ mod tests {
             mv.read(&account, 5, &block).unwrap().into_origin(),
             ReadOrigin::Deltas(vec![v(2, 1)], Some(v(0, 0)))
         );
+    }
+
+    #[test]
+    fn predicted_debits_stay_out_of_the_shards_and_readers_subtract_them_unless_written_whole() {
+        use crate::parallel::debits::tests::{BENEFICIARY, london};
+        let (payer, other, payee) = (A, Address::repeat_byte(0x6f), Address::repeat_byte(0xd0));
+        let block = [
+            send(payer, payee, 5),
+            send(payer, payee, 5),
+            send(payer, payee, 5),
+            send(other, payee, 5),
+        ];
+        let cost = U256::from(5 + 21_000 * 10);
+        let mv = MvMemory::new(4, BENEFICIARY, Debits::of_block(&block, &london()));
+        assert_eq!(mv.predicted_debit(1), Some(cost));
+        let account = Location::Account(payer);
+        let debit = [(account, Value::Debit)];
+        // Whether or not a transfer below has run, its reader subtracts its debit.
+        assert!(!mv.record(v(0, 0), &[], &debit).0);
+        let (hash, shard) = mv.shard(&account);
+        assert!(shard.get(hash, &account).is_none());
+        drop(shard);
+        assert_eq!(mv.read(&account, 0, &block), Ok(Resolved::Base));
+        let debited = |n: u64| Some((cost * U256::from(n), n));
+        let deltas = |below, debited| Resolved::Deltas {
+            sum: U256::ZERO,
+            versions: Vec::new(),
+            below,
+            debited,
+        };
+        assert_eq!(mv.read(&account, 2, &block), Ok(deltas(None, debited(2))));
+        // A transfer that turned out otherwise writes the account whole, beneath the rest.
+        let info = AccountInfo::default().with_balance(U256::from(100));
+        let whole = [(account, Value::Account(Some(info.clone())))];
+        assert!(mv.record(v(1, 0), &[], &whole).0);
+        let below = Some((v(1, 0), Some(info)));
+        assert_eq!(mv.read(&account, 3, &block), Ok(deltas(below, debited(1))));
+        let origin = mv.read(&account, 3, &block).unwrap().into_origin();
+        assert!(mv.still_reads(&account, 3, &origin, &block));
+        // Its next incarnation debits as predicted: the whole write leaves the shards, and an
+        // estimate changes nothing a reader sees.
+        assert!(!mv.record(v(1, 1), &whole, &debit).0);
+        assert!(!mv.still_reads(&account, 3, &origin, &block));
+        mv.convert_writes_to_estimates(1, &debit);
+        assert_eq!(mv.read(&account, 3, &block), Ok(deltas(None, debited(3))));
+        // Turned back into a whole write, it is new to readers again.
+        assert!(mv.record(v(1, 2), &debit, &whole).0);
     }
 }

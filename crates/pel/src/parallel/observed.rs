@@ -237,7 +237,7 @@ mod tests {
         let env = Chain::mainnet().evm_env(&header);
         let cache = State::builder().with_database_ref(&state).build();
         let base = vm::BaseState::new(&state, &cache);
-        let mv = MvMemory::new(2, Address::ZERO);
+        let mv = MvMemory::new(2, Address::ZERO, Default::default());
         let db = VmDb::new(&mv, &base, &[], env.cfg_env.spec);
         let mut evm = vm::worker_evm(db, &env.block_env, &env.cfg_env);
         let tx = TxLegacy {
@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn a_code_read_stays_valid_while_the_code_beneath_is_the_same() {
-        let mv = super::super::mv_memory::MvMemory::new(8, Address::ZERO);
+        let mv = super::super::mv_memory::MvMemory::new(8, Address::ZERO, Default::default());
         let location = Location::Account(CONTRACT);
         let from_base = ReadOrigin::Code {
             code_hash: CODE,

@@ -85,8 +85,9 @@ impl TransfersTo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy_consensus::{Signed, TxLegacy};
-    use alloy_primitives::{Signature, TxKind};
+    use crate::parallel::test_txs::signed;
+    use alloy_consensus::TxLegacy;
+    use alloy_primitives::TxKind;
 
     fn transfer(to: TxKind, value: u64) -> Recovered<TxEnvelope> {
         let tx = TxLegacy {
@@ -95,8 +96,7 @@ mod tests {
             gas_limit: 21_000,
             ..TxLegacy::default()
         };
-        let signed = Signed::new_unhashed(tx, Signature::test_signature());
-        Recovered::new_unchecked(TxEnvelope::Legacy(signed), Address::with_last_byte(1))
+        signed(Address::with_last_byte(1), tx)
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Block-STM giving up part-way through a block, and the beneficiary's fees paid at once.
 
 use super::{
-    Fallback, Mode, ParallelStats, Plan, Recipients, Survey, Unprofitable, block_stm,
-    fallback::chains,
+    DebitRule, Fallback, Mode, ParallelStats, Plan, Recipients, Survey, Unprofitable, block_stm,
+    fallback::chains, test_txs::signed,
 };
 use crate::{
     BlockInput, BlockOutput, Chain, InMemoryState, PreAccount, sequential, sequential::Scope,
 };
-use alloy_consensus::{Header, Signed, TxEnvelope, TxLegacy, transaction::Recovered};
-use alloy_primitives::{Address, Signature, TxKind, U256};
+use alloy_consensus::{Header, TxEnvelope, TxLegacy, transaction::Recovered};
+use alloy_primitives::{Address, TxKind, U256};
 use revm::state::AccountInfo;
 
 const TXS: usize = 40;
@@ -61,11 +61,6 @@ fn transfer_tx(to: Address, value: u64, gas_price: u128, input_len: usize) -> Tx
     }
 }
 
-fn signed(sender: Address, tx: TxLegacy) -> Recovered<TxEnvelope> {
-    let signed = Signed::new_unhashed(tx, Signature::test_signature());
-    Recovered::new_unchecked(TxEnvelope::Legacy(signed), sender)
-}
-
 fn london_block(transactions: Vec<Recovered<TxEnvelope>>) -> BlockInput {
     let header = Header {
         number: 13_000_000,
@@ -96,14 +91,16 @@ fn forced_with_stats(
     threads: usize,
     bound: usize,
 ) -> (BlockOutput, ParallelStats) {
-    let survey = Survey::of::<InMemoryState>(block, None);
+    let rule = DebitRule::new(chain, &block.header);
+    let survey = Survey::of::<InMemoryState>(block, &rule, None);
     let plan = Plan {
         threads,
         fallback: Fallback::Never,
         max_executions: bound,
         sender_hints: &survey.sender_hints,
+        debits: survey.debits,
     };
-    block_stm(chain, block, state, &plan, Scope::Block).unwrap()
+    block_stm(chain, block, state, plan, Scope::Block).unwrap()
 }
 
 /// `TXS` plain transfers from as many senders to one receiver, each paying a fee.
@@ -232,18 +229,38 @@ fn transfers_with_calldata_into_an_account_without_code_do_not_depend_on_each_ot
 }
 
 #[test]
-fn each_transaction_is_hinted_at_its_senders_previous_one() {
+fn each_transaction_is_hinted_at_its_senders_last_one_without_a_predicted_debit() {
     let receiver = Address::repeat_byte(0xb0);
-    let transactions = ([1, 2, 1, 1, 3].map(Address::with_last_byte).into_iter())
-        .map(|sender| transfer(sender, receiver, 1, 10, 0))
+    // Into an address of the precompiles' range: never read lazily, so no debit is predicted.
+    let precompile = Address::with_last_byte(0x80);
+    let sends = [
+        (1, receiver),
+        (2, receiver),
+        (1, precompile),
+        (1, receiver),
+        (3, receiver),
+    ];
+    let transactions = (sends.iter())
+        .chain(&[(1, receiver)])
+        .map(|&(sender, to)| transfer(Address::with_last_byte(sender), to, 5, 10, 0))
         .collect();
     let block = london_block(transactions);
-    let survey = Survey::of::<InMemoryState>(&block, None);
-    assert_eq!(survey.sender_hints, [None, None, Some(0), Some(2), None]);
-    // Judged, these five transfers are too little work: no hints then.
+    let chain = Chain::mainnet();
+    let rule = DebitRule::new(&chain, &block.header);
+    let survey = Survey::of::<InMemoryState>(&block, &rule, None);
+    assert_eq!(
+        survey.sender_hints,
+        [None, None, None, Some(2), None, Some(2)]
+    );
+    // The value and 21,000 gas at the gas price of 10.
+    let debit = Some(U256::from(5 + 21_000 * 10));
+    let predicted: Vec<_> = (0..6).map(|tx| survey.debits.predicted(tx)).collect();
+    assert_eq!(predicted, [debit, debit, None, debit, debit, debit]);
+    // Judged, these six transfers are too little work: no hints then.
     let state = InMemoryState::default();
     let judged = Survey::of(
         &block,
+        &rule,
         Some(&Recipients::new(&Chain::mainnet(), &block, &state)),
     );
     assert_eq!(judged.unprofitable, Some(Unprofitable::Small));
@@ -262,11 +279,12 @@ fn the_survey_stops_where_one_chain_holds_most_of_the_block() {
     // and as large a share of their gas, which no later transaction can undo.
     let state = InMemoryState::default();
     let recipients = Recipients::new(&Chain::mainnet(), &block, &state);
-    let (hints, chained) = chains(&block, Some((14 * 21_000, &recipients)));
+    let rule = DebitRule::new(&Chain::mainnet(), &block.header);
+    let (hints, _, chained) = chains(&block, &rule, Some((14 * 21_000, &recipients)));
     assert!(chained);
     assert_eq!(hints.len(), 9);
     // Not judged: every transaction's hint, and no verdict.
-    let (hints, chained) = chains::<InMemoryState>(&block, None);
+    let (hints, _, chained) = chains::<InMemoryState>(&block, &rule, None);
     assert!(!chained);
     assert_eq!(hints.len(), 14);
     assert_eq!(&hints[8..11], [Some(7), Some(8), None]);
@@ -290,7 +308,9 @@ fn the_judgement_ends_only_where_no_chain_can_hold_most_of_the_block() {
     let chain = Chain::mainnet();
     let judge = |block: &BlockInput| {
         let recipients = Recipients::new(&chain, block, &state);
-        chains(block, Some((10 * 21_000, &recipients)))
+        let rule = DebitRule::new(&chain, &block.header);
+        let (hints, _, chained) = chains(block, &rule, Some((10 * 21_000, &recipients)));
+        (hints, chained)
     };
     // A chain that forms at the block's very end: 7 of 10 is more than 60%.
     let block = block_of(3, 7);
@@ -344,7 +364,8 @@ fn transfers_into_one_account_are_a_chain_only_if_it_has_code_or_they_are_read_i
     let chain = Chain::mainnet();
     let chained = |block: &BlockInput| {
         let recipients = Recipients::new(&chain, block, &state);
-        chains(block, Some((10 * 21_000, &recipients))).1
+        let rule = DebitRule::new(&chain, &block.header);
+        chains(block, &rule, Some((10 * 21_000, &recipients))).2
     };
     // Deposits into an account without code are balance deltas: no chain, whether it exists
     // or not.

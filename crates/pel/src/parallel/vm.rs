@@ -337,13 +337,18 @@ impl<DB: StateProvider> Database for VmDb<'_, DB> {
         let info = match &resolved {
             Resolved::Base => self.base.basic(address)?,
             Resolved::Value(_, Value::Account(info)) => info.clone(),
-            Resolved::Deltas { sum, below, .. } => {
+            Resolved::Deltas {
+                sum,
+                below,
+                debited,
+                ..
+            } => {
                 let under = match below {
                     Some((_, info)) => info.clone(),
                     None => self.base.basic(address)?,
                 };
                 let under = under.unwrap_or_else(|| self.empty_account());
-                with_balance_added(under, *sum, self.spurious_dragon)
+                with_deltas(under, *sum, *debited, self.spurious_dragon)
             }
             Resolved::Value(..) => {
                 return Err(VmError::State(format!(
@@ -403,17 +408,47 @@ impl<DB: StateProvider> StorageOracle for VmDb<'_, DB> {
 }
 
 /// An account after a balance credit the way revm applies one (a missing account is created
-/// for it, empty, by the caller), and from Spurious Dragon on an account left empty does not
-/// exist.
-fn with_balance_added(
+/// for it, empty, by the caller) and after its plain transfers' predicted debits (their sum
+/// and number), and from Spurious Dragon on an account left empty does not exist.
+fn with_deltas(
     mut info: AccountInfo,
-    amount: U256,
+    credit: U256,
+    debited: Option<(U256, u64)>,
     spurious_dragon: bool,
 ) -> Option<AccountInfo> {
-    if let Some(balance) = info.balance.checked_add(amount) {
+    if let Some(balance) = info.balance.checked_add(credit) {
         info.balance = balance;
     }
+    if let Some((debit, transfers)) = debited {
+        // A debit larger than the balance makes the sender's next transaction invalid, which
+        // its own read then shows; the block fails if that read is final.
+        info.balance = info.balance.saturating_sub(debit);
+        info.nonce = info.nonce.saturating_add(transfers);
+    }
     (!spurious_dragon || !info.is_empty()).then_some(info)
+}
+
+/// Turns `sender`'s whole write in `writes` into a [`Value::Debit`] if the execution changed
+/// the account (as read) exactly as `debit` predicted: the balance lower by it, the nonce
+/// higher by one, nothing else.
+fn confirm_debit(
+    writes: &mut [(Location, Value)],
+    accounts_read: &AddressMap<Option<AccountInfo>>,
+    sender: Address,
+    debit: U256,
+) {
+    let Some(Some(before)) = accounts_read.get(&sender) else {
+        return;
+    };
+    let location = Location::Account(sender);
+    if let Some((_, value)) = writes.iter_mut().find(|(written, _)| *written == location)
+        && let Value::Account(Some(after)) = value
+        && before.balance.checked_sub(debit) == Some(after.balance)
+        && before.nonce.checked_add(1) == Some(after.nonce)
+        && before.code_hash == after.code_hash
+    {
+        *value = Value::Debit;
+    }
 }
 
 /// The EVM each worker keeps for a block.
@@ -579,6 +614,11 @@ pub(crate) fn execute<DB: StateProvider>(
             &mut writes,
             beneficiary,
         );
+        if let Some(debit) = db.mv.predicted_debit(tx)
+            && let Some(sender) = db.transactions.get(tx).map(|tx| tx.signer())
+        {
+            confirm_debit(&mut writes, &db.accounts_read, sender, debit);
+        }
     }
     let bloom = match &result {
         Ok(result) if !result.logs().is_empty() => Some(Box::new(blooms.logs_bloom(result.logs()))),
