@@ -481,7 +481,8 @@ impl MvMemory {
 
     /// Whether no change numbered after `since` and up to `until` came from a transaction below
     /// `reader` and may have touched a location of `reads`: then a read set read at `since`
-    /// still reads the same at `until`. `false` when the log cannot tell.
+    /// still reads the same at `until`. `false` when the log cannot tell, and for a set with
+    /// a read that changes unpublished (see [`MvMemory::changes_unpublished`]).
     pub(crate) fn untouched(
         &self,
         since: u64,
@@ -489,17 +490,31 @@ impl MvMemory {
         reader: TxIdx,
         reads: &[(Location, ReadOrigin)],
     ) -> bool {
-        if since >= until {
-            return true;
-        }
-        match self.publications.changed_below(since, until, reader) {
-            None => false,
-            Some(changed) => {
-                changed.is_empty()
-                    || (reads.iter())
-                        .all(|(location, _)| !changed.may_hold(self.hasher.hash_one(location)))
+        let changed = match since >= until {
+            true => LocationBloom::default(),
+            false => match self.publications.changed_below(since, until, reader) {
+                Some(changed) => changed,
+                None => return false,
+            },
+        };
+        (reads.iter()).all(|(location, origin)| {
+            let whole_account = matches!(location, Location::Account(_))
+                && !matches!(origin, ReadOrigin::Codeless(_) | ReadOrigin::Code { .. });
+            if !whole_account && changed.is_empty() {
+                return true;
             }
-        }
+            let hash = self.hasher.hash_one(location);
+            !(whole_account && self.changes_unpublished(location, hash)) && !changed.may_hold(hash)
+        })
+    }
+
+    /// Whether a whole read of the account at `location` (with this hash) can change without a
+    /// published change: the beneficiary's fees and a lazily credited recipient's credits are
+    /// kept beside the shards and not published, so validations read them again. The credits'
+    /// filter is set before a credit is kept, and a commit's validation comes after every
+    /// lower transaction's final write set: it sees the bit of any credit below.
+    fn changes_unpublished(&self, location: &Location, hash: u64) -> bool {
+        *location == self.beneficiary || self.credited.may_hold_pair(hash)
     }
 
     /// The location's hash and its locked shard. The shard comes from bits of the hash above
@@ -544,10 +559,15 @@ impl MvMemory {
         if credits(previous) && !credits(writes) {
             self.set_credit(version.tx, None);
         }
+        // Whether the shards changed: only then is the change published (see `untouched`).
+        let mut visible = false;
         for (location, value) in writes {
             let hash = self.hasher.hash_one(location);
             let whole_before = (previous.iter())
                 .any(|(old, value)| old == location && !matches!(value, Value::Debit));
+            // The previous incarnation's write here, if the shards hold it.
+            let in_shards_before =
+                (previous.iter()).any(|(old, value)| old == location && self.in_shards(old, value));
             if let Value::Debit = value {
                 // Every reader predicted it: only a whole write of the previous incarnation,
                 // which leaves the shards, changes what they read. A beneficiary's payout
@@ -561,6 +581,7 @@ impl MvMemory {
                         versions.remove(version.tx);
                     }
                 }
+                visible |= in_shards_before;
                 continue;
             }
             changed.add(hash);
@@ -568,7 +589,7 @@ impl MvMemory {
                 wrote_new = true;
             }
             if *location == self.beneficiary {
-                self.record_beneficiary(version, previous, value, hash);
+                visible |= self.record_beneficiary(version, previous, value, hash);
                 continue;
             }
             if let Value::Credit = value {
@@ -581,6 +602,7 @@ impl MvMemory {
                 {
                     versions.remove(version.tx);
                 }
+                visible |= in_shards_before;
                 continue;
             }
             self.mark(hash, value);
@@ -588,8 +610,9 @@ impl MvMemory {
             shard
                 .get_or_default(hash, location, &self.hasher)
                 .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
+            visible = true;
         }
-        for (location, _) in previous {
+        for (location, value) in previous {
             if !writes.iter().any(|(written, _)| written == location) {
                 let (hash, mut shard) = self.shard(location);
                 changed.add(hash);
@@ -599,20 +622,37 @@ impl MvMemory {
                 if *location == self.beneficiary {
                     self.set_fee(version.tx, None);
                 }
+                visible |= self.in_shards(location, value);
             }
         }
-        (wrote_new, self.publications.publish(version.tx, &changed))
+        let published_as = match visible {
+            true => self.publications.publish(version.tx, &changed),
+            false => 0,
+        };
+        (wrote_new, published_as)
+    }
+
+    /// Whether a write of `value` at `location` is kept in the shards. Fees, credits and
+    /// debits are not: their changes are not published, and a validation reads again every
+    /// read they can change instead (see [`MvMemory::untouched`]).
+    fn in_shards(&self, location: &Location, value: &Value) -> bool {
+        match value {
+            Value::Credit | Value::Debit => false,
+            Value::BalanceDelta(_) => *location != self.beneficiary,
+            _ => true,
+        }
     }
 
     /// Records a write to the beneficiary: a fee into the transaction's slot, anything else
     /// into the shards, where a write of the previous incarnation of the other kind is removed.
+    /// Returns whether the shards changed.
     fn record_beneficiary(
         &self,
         version: Version,
         previous: &[(Location, Value)],
         value: &Value,
         hash: u64,
-    ) {
+    ) -> bool {
         let location = &self.beneficiary;
         let fee = match value {
             Value::BalanceDelta(fee) => Some(Fee::Owed(version.incarnation, *fee)),
@@ -626,14 +666,16 @@ impl MvMemory {
                 if let Some(versions) = shard.get_mut(hash, location) {
                     versions.remove(version.tx);
                 }
+                return true;
             }
-            return;
+            return false;
         }
         self.mark(hash, value);
         let mut shard = self.shard_of(hash);
         shard
             .get_or_default(hash, location, &self.hasher)
             .insert(version.tx, Entry::Data(version.incarnation, value.clone()));
+        true
     }
 
     /// Sets the filters' bits for a write of `value` about to enter its shard.
@@ -1207,5 +1249,37 @@ mod tests {
         assert_eq!(mv.read(&account, 3, &block), Ok(deltas(None, debited(3))));
         // Turned back into a whole write, it is new to readers again.
         assert!(mv.record(v(1, 2), &debit, &whole).0);
+    }
+
+    #[test]
+    fn fees_credits_and_debits_go_unpublished_and_the_whole_reads_they_change_are_read_again() {
+        let beneficiary = Address::repeat_byte(0xfe);
+        let mv = MvMemory::new(4, beneficiary, Debits::default());
+        let fee = (
+            Location::Account(beneficiary),
+            Value::BalanceDelta(U256::from(3)),
+        );
+        let credit = || (Location::Account(A), Value::Credit);
+        let debit = (Location::Account(Address::with_last_byte(1)), Value::Debit);
+        assert_eq!(mv.record(v(1, 0), &[], &[fee, credit(), debit]).1, 0);
+        assert_eq!(mv.published(), 0);
+        // Whole reads of the beneficiary and of the credited account are read again; a lazy
+        // read of the recipient, or a read of another account, trusts the log.
+        let untouched = |location, origin| mv.untouched(0, 0, 3, &[(location, origin)]);
+        assert!(!untouched(Location::Account(beneficiary), ReadOrigin::Base));
+        assert!(!untouched(Location::Account(A), ReadOrigin::Base));
+        assert!(untouched(Location::Account(A), ReadOrigin::Codeless(None)));
+        let other = Location::Account(Address::repeat_byte(0x77));
+        assert!(untouched(other, ReadOrigin::Base));
+        // A write into the shards is published, and seen by a read of its location only.
+        let slot = Location::Storage(A, U256::ZERO);
+        let (_, number) = mv.record(v(2, 0), &[], &[(slot, Value::Storage(U256::from(1)))]);
+        assert_eq!(number, 1);
+        assert!(!mv.untouched(0, number, 3, &[(slot, ReadOrigin::Base)]));
+        assert!(mv.untouched(0, number, 3, &[(other, ReadOrigin::Base)]));
+        // So is the removal of a whole write by an incarnation that only credits.
+        let whole = (Location::Account(A), Value::Account(None));
+        assert_eq!(mv.record(v(0, 0), &[], &[whole.clone()]).1, 2);
+        assert_eq!(mv.record(v(0, 1), &[whole], &[credit()]).1, 3);
     }
 }
