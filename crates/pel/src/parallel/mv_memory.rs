@@ -504,7 +504,10 @@ impl MvMemory {
                 return true;
             }
             let hash = self.hasher.hash_one(location);
-            !(whole_account && self.changes_unpublished(location, hash)) && !changed.may_hold(hash)
+            if whole_account && self.changes_unpublished(location, hash) {
+                return false;
+            }
+            !changed.may_hold(hash)
         })
     }
 
@@ -1278,8 +1281,8 @@ mod tests {
         assert!(!mv.untouched(0, number, 3, &[(slot, ReadOrigin::Base)]));
         assert!(mv.untouched(0, number, 3, &[(other, ReadOrigin::Base)]));
         // So is the removal of a whole write by an incarnation that only credits.
-        let whole = (Location::Account(A), Value::Account(None));
-        assert_eq!(mv.record(v(0, 0), &[], &[whole.clone()]).1, 2);
-        assert_eq!(mv.record(v(0, 1), &[whole], &[credit()]).1, 3);
+        let whole = [(Location::Account(A), Value::Account(None))];
+        assert_eq!(mv.record(v(0, 0), &[], &whole).1, 2);
+        assert_eq!(mv.record(v(0, 1), &whole, &[credit()]).1, 3);
     }
 }

@@ -228,6 +228,71 @@ fn transfers_with_calldata_into_an_account_without_code_do_not_depend_on_each_ot
     }
 }
 
+/// A payout batch of `TXS` plain transfers from one sender, every third into a contract whose
+/// code spends 5 gas (so the sender pays more than predicted) when `into_contracts`.
+fn payout_batch(into_contracts: bool) -> (BlockInput, InMemoryState) {
+    let payer = Address::repeat_byte(0x9a);
+    let contract = Address::repeat_byte(0xc0);
+    let mut state = InMemoryState::default();
+    fund(&mut state, payer);
+    // PUSH1 0, POP, STOP.
+    let code = revm::bytecode::Bytecode::new_raw(vec![0x60, 0x00, 0x50, 0x00].into());
+    let info = AccountInfo::default().with_code(code);
+    state.insert_account(
+        contract,
+        PreAccount {
+            info,
+            storage: Default::default(),
+        },
+    );
+    let transactions = (0..TXS)
+        .map(|nth| {
+            let mut payee = [0x77; 20];
+            payee[19] = nth as u8;
+            let to = match into_contracts && nth % 3 == 2 {
+                true => contract,
+                false => Address::from(payee),
+            };
+            let mut tx = transfer_tx(to, 1 + nth as u64, 10, 0);
+            tx.nonce = nth as u64;
+            tx.gas_limit = 30_000;
+            signed(payer, tx)
+        })
+        .collect();
+    (london_block(transactions), state)
+}
+
+#[test]
+fn a_payout_batchs_plain_transfers_do_not_wait_on_each_other_and_its_calls_are_right() {
+    let chain = Chain::mainnet();
+    let (block, state) = payout_batch(false);
+    let sequential = sequential::execute(&chain, &block, &state).unwrap();
+    for threads in [1, 2, 4] {
+        let (output, stats) = forced_with_stats(&chain, &block, &state, threads, usize::MAX);
+        assert_eq!(output, sequential);
+        assert_eq!(stats.mode, Mode::Parallel);
+        // Each reads the sender beneath the debits predicted below it: nobody's write.
+        let graph = stats.graph.unwrap_or_default();
+        assert!(graph.dependencies.iter().all(Vec::is_empty), "{graph:?}");
+    }
+    // Into contracts the sender pays more than predicted: those write it whole, and the
+    // transfers above read it from them.
+    let (block, state) = payout_batch(true);
+    let sequential = sequential::execute(&chain, &block, &state).unwrap();
+    for threads in [1, 2, 4] {
+        let (output, stats) = forced_with_stats(&chain, &block, &state, threads, usize::MAX);
+        assert_eq!(output, sequential);
+        let graph = stats.graph.unwrap_or_default();
+        let beneath = |tx: usize| (tx >= 3).then(|| vec![(tx - 3) / 3 * 3 + 2]);
+        for (tx, dependencies) in graph.dependencies.iter().enumerate() {
+            assert_eq!(
+                Some(dependencies.clone()).filter(|d| !d.is_empty()),
+                beneath(tx)
+            );
+        }
+    }
+}
+
 #[test]
 fn each_transaction_is_hinted_at_its_senders_last_one_without_a_predicted_debit() {
     let receiver = Address::repeat_byte(0xb0);
